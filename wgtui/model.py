@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 #: Kernel REJECT_AFTER_TIME: a session older than this cannot carry data any more.
 REJECT_AFTER_TIME = 180
 
 
-class PeerStatus(str, Enum):
+class PeerStatus(StrEnum):
     """Whether a peer has a live session, as judged from its latest handshake."""
 
     ONLINE = "online"
@@ -86,7 +86,7 @@ class PeerUpdate:
 
     public_key: str
     remove: bool = False
-    preshared_key: str | None | Unchanged = KEEP
+    preshared_key: str | Unchanged | None = KEEP
     endpoint: str | Unchanged = KEEP
     persistent_keepalive: int | Unchanged = KEEP
     allowed_ips: tuple[str, ...] | Unchanged = KEEP

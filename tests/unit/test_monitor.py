@@ -1,0 +1,146 @@
+"""The monitor: rates, counter resets, states and their expiry, history, names, vanished interfaces."""
+
+from __future__ import annotations
+
+from tests.fakes import Clock, FakeBackend
+from wgtui.model import PeerStatus
+from wgtui.monitor import Monitor
+
+
+def make(online_after: float = 180) -> tuple[FakeBackend, Clock, Monitor]:
+    backend, clock = FakeBackend(), Clock()
+    return backend, clock, Monitor(backend, online_after=online_after, clock=clock)
+
+
+def test_first_poll_is_a_reset_with_every_peer_and_no_rates() -> None:
+    backend, clock, mon = make()
+    keys = backend.add_peers("wg0", 5, latest_handshake=int(clock.now) - 10, rx_bytes=100)
+    (delta,) = mon.poll_once().interfaces
+    assert delta.reset and set(delta.upserts) == set(keys)
+    assert all(r.rx_rate is None and r.status is PeerStatus.ONLINE for r in delta.upserts.values())
+    assert (delta.summary.online, delta.summary.total) == (5, 5)
+
+
+def test_only_changed_peers_are_reported_and_rates_are_per_second() -> None:
+    backend, clock, mon = make()
+    keys = backend.add_peers("wg0", 100, latest_handshake=int(clock.now), rx_bytes=1000, tx_bytes=10)
+    mon.poll_once()
+    clock.tick(1)
+    # Second poll: every idle peer now has a measured rate of zero (it had none), reported once.
+    (delta,) = mon.poll_once().interfaces
+    assert len(delta.upserts) == 100 and all(r.rx_rate == 0.0 for r in delta.upserts.values())
+    clock.tick(2)
+    backend.bump("wg0", keys[7], rx_bytes=5000, tx_bytes=410)
+    (delta,) = mon.poll_once().interfaces
+    assert not delta.reset and list(delta.upserts) == [keys[7]]
+    row = delta.upserts[keys[7]]
+    assert (row.rx_rate, row.tx_rate) == (2000.0, 200.0)
+    assert (delta.summary.rx_rate, delta.summary.tx_rate) == (2000.0, 200.0)
+    # Next poll without traffic: the rate drops to zero, reported once, then nothing.
+    clock.tick(1)
+    (delta,) = mon.poll_once().interfaces
+    assert list(delta.upserts) == [keys[7]] and delta.upserts[keys[7]].rx_rate == 0.0
+    clock.tick(1)
+    (delta,) = mon.poll_once().interfaces
+    assert not delta.upserts and delta.summary.rx_rate == 0.0
+
+
+def test_counter_reset_is_not_a_negative_rate() -> None:
+    backend, clock, mon = make()
+    (k,) = backend.add_peers("wg0", 1, latest_handshake=int(clock.now), rx_bytes=10_000, tx_bytes=10_000)
+    mon.poll_once()
+    clock.tick(1)
+    backend.bump("wg0", k, rx_bytes=300, tx_bytes=200)
+    row = mon.poll_once().interfaces[0].upserts[k]
+    assert row.rx_rate is None and row.tx_rate is None
+    rx, tx = mon.history("wg0", k)
+    assert sum(rx) == 300 and sum(tx) == 200  # traffic since the reset still counts
+
+
+def test_online_peer_turns_stale_when_handshake_ages_without_any_change() -> None:
+    backend, clock, mon = make(online_after=180)
+    (k,) = backend.add_peers("wg0", 1, latest_handshake=int(clock.now) - 170)
+    never = backend.add_peers("wg0", 1)[0]
+    (delta,) = mon.poll_once().interfaces
+    assert delta.upserts[k].status is PeerStatus.ONLINE and delta.upserts[never].status is PeerStatus.NEVER
+    clock.tick(1)
+    mon.poll_once()  # rates measured as zero
+    clock.tick(4)
+    assert not mon.poll_once().interfaces[0].upserts
+    clock.tick(6)
+    (delta,) = mon.poll_once().interfaces
+    assert delta.upserts[k].status is PeerStatus.STALE and delta.summary.online == 0
+    # A new handshake brings it back.
+    backend.bump("wg0", k, latest_handshake=int(clock.now))
+    clock.tick(1)
+    (delta,) = mon.poll_once().interfaces
+    assert delta.upserts[k].status is PeerStatus.ONLINE and delta.summary.online == 1
+
+
+def test_removed_peers_and_vanished_interface_then_recovery() -> None:
+    backend, clock, mon = make()
+    keys = backend.add_peers("wg0", 3, latest_handshake=int(clock.now))
+    mon.poll_once()
+    del backend.ifaces["wg0"][keys[1]]
+    clock.tick()
+    (delta,) = mon.poll_once().interfaces
+    assert delta.removed == (keys[1],) and delta.summary.total == 2
+    mon.fixed_interfaces = ["wg0"]
+    backend.gone.add("wg0")
+    clock.tick()
+    (delta,) = mon.poll_once().interfaces
+    assert not delta.summary.state.up and "does not exist" in (delta.summary.state.error or "")
+    assert set(delta.removed) == {keys[0], keys[2]}
+    backend.gone.clear()
+    clock.tick()
+    (delta,) = mon.poll_once().interfaces
+    assert delta.reset and delta.summary.state.up and len(delta.upserts) == 2
+
+
+def test_names_change_reported_only_for_peers_whose_name_changed() -> None:
+    backend, clock = FakeBackend(), Clock()
+    keys = backend.add_peers("wg0", 3)
+    names = {"wg0": {keys[0]: "alice"}}
+    mon = Monitor(backend, clock=clock, names_for=lambda ifname: names[ifname])
+    (delta,) = mon.poll_once().interfaces
+    assert delta.upserts[keys[0]].name == "alice" and delta.upserts[keys[1]].name == ""
+    clock.tick()
+    mon.poll_once()
+    names["wg0"] = {keys[0]: "alice", keys[2]: "carol"}
+    clock.tick()
+    (delta,) = mon.poll_once().interfaces
+    assert list(delta.upserts) == [keys[2]] and delta.upserts[keys[2]].name == "carol"
+
+
+def test_interfaces_appear_and_disappear_with_discovery() -> None:
+    backend, clock, mon = make()
+    backend.add_peers("wg0", 1)
+    assert [d.name for d in mon.poll_once().interfaces] == ["wg0"]
+    backend.add_peers("wg1", 2)
+    clock.tick()
+    assert [d.name for d in mon.poll_once().interfaces] == ["wg0", "wg1"]
+    del backend.ifaces["wg0"]
+    clock.tick()
+    assert [d.name for d in mon.poll_once().interfaces] == ["wg1"]
+
+
+def test_thread_polls_and_stops() -> None:
+    import threading
+
+    backend, _clock, mon = make()
+    backend.add_peers("wg0", 2)
+    mon.interval = 0.05
+    got: list[int] = []
+    done = threading.Event()
+
+    def on_update(update: object) -> None:
+        got.append(1)
+        if len(got) >= 3:
+            done.set()
+
+    mon.start(on_update)
+    assert done.wait(5)
+    mon.stop()
+    count = len(got)
+    done.wait(0.2)
+    assert len(got) == count  # nothing after stop

@@ -1,0 +1,230 @@
+"""Provides a simulated WireGuard host so that wgtui can be seen and tried without root or WireGuard."""
+
+from __future__ import annotations
+
+import base64
+import random
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from wgtui import keys
+from wgtui.backends.base import BackendError, InterfaceGone
+from wgtui.model import KEEP, InterfaceState, PeerState, PeerUpdate
+
+_FIRST = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
+          "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yasmin"]
+_DEVICE = ["laptop", "phone", "desktop", "tablet", "nas", "pi", "workstation"]
+_SERVICE = ["ci-runner", "backup", "build", "db-replica", "gitlab", "monitor", "printer-lab", "kiosk"]
+
+
+@dataclass(slots=True)
+class _Sim:
+    """How one simulated peer behaves over time."""
+
+    kind: str
+    """"active" (traffic, handshakes every 2 min), "idle" (online, little traffic), "stale", "never"."""
+    phase: float
+    """Seconds: offsets the handshake schedule so that peers do not all renew at once."""
+    mean_rate: float
+    """Bytes per second while active."""
+    roaming: bool = False
+    resets: bool = False
+
+
+def _fake_key(rng: random.Random) -> str:
+    # Demo peers' public keys need not belong to any private key: 32 random bytes look the same.
+    return base64.b64encode(rng.randbytes(32)).decode()
+
+
+def _peer_name(i: int, rng: random.Random) -> str:
+    if i % 5 == 4:
+        return f"{_SERVICE[(i // 5) % len(_SERVICE)]}-{i // 5 + 1}"
+    return f"{_FIRST[i % len(_FIRST)]}-{_DEVICE[(i * 7 + rng.randrange(3)) % len(_DEVICE)]}"
+
+
+class _DemoInterface:
+    """State of one simulated interface, advanced in place each time it is read."""
+
+    def __init__(self, name: str, n_peers: int, port: int, subnet: int, seed: int, now: float) -> None:
+        rng = random.Random(seed)
+        self.name = name
+        self.rng = rng
+        self.private_key = keys.b64(bytes([(b & 248) if i == 0 else b for i, b in enumerate(rng.randbytes(32))]))
+        self.public_key = keys.public_key(self.private_key)
+        self.listen_port = port
+        self.subnet = subnet
+        self.up = True
+        self.last = now
+        self.peers: dict[str, PeerState] = {}
+        self.sims: dict[str, _Sim] = {}
+        self.names: dict[str, str] = {}
+        for i in range(n_peers):
+            self._make_peer(i, rng, now)
+
+    def _make_peer(self, i: int, rng: random.Random, now: float) -> None:
+        roll = rng.random()
+        kind = "active" if roll < 0.45 else "idle" if roll < 0.62 else "stale" if roll < 0.86 else "never"
+        if i == 0:
+            kind = "active"
+        sim = _Sim(kind=kind, phase=rng.uniform(0, 120), mean_rate=rng.choice([2e3, 2e4, 1.5e5, 9e5, 4e6]),
+                   roaming=(i == 2), resets=(i == 3))
+        if i in (2, 3):
+            sim.kind = "active"
+        key = _fake_key(rng)
+        v6 = i % 6 == 1
+        host = i + 2
+        ips: tuple[str, ...] = (f"10.{self.subnet}.{host // 250}.{host % 250 + 2}/32",)
+        if i % 4 == 1:
+            ips += (f"fd00:{self.subnet}::{host:x}/128",)
+        if i % 17 == 9:
+            ips += (f"192.168.{100 + i % 50}.0/24",)
+        endpoint: str | None = None
+        if sim.kind != "never":
+            endpoint = (f"[2001:db8:{i:x}::{rng.randrange(1, 0xffff):x}]:{rng.randrange(1024, 65535)}" if v6
+                        else f"{rng.choice(['203.0.113', '198.51.100', '192.0.2'])}.{rng.randrange(1, 254)}:"
+                             f"{rng.choice([51820, rng.randrange(1024, 65535)])}")
+        handshake = 0
+        rx = tx = 0
+        if sim.kind in ("active", "idle"):
+            handshake = int(now - rng.uniform(1, 118))
+            rx, tx = rng.randrange(10**5, 10**10), rng.randrange(10**5, 10**9)
+        elif sim.kind == "stale":
+            handshake = int(now - rng.choice([rng.uniform(200, 3600), rng.uniform(3600, 86400 * 9)]))
+            rx, tx = rng.randrange(10**4, 10**9), rng.randrange(10**4, 10**8)
+        peer = PeerState(public_key=key, endpoint=endpoint, allowed_ips=ips, latest_handshake=handshake,
+                         rx_bytes=rx, tx_bytes=tx, persistent_keepalive=25 if i % 3 == 0 else 0,
+                         has_preshared_key=i % 2 == 0)
+        self.peers[key] = peer
+        self.sims[key] = sim
+        self.names[key] = _peer_name(i, rng)
+
+    def advance(self, now: float) -> None:
+        """Move the simulation to `now`: only the peers that see traffic get a new PeerState."""
+        dt = now - self.last
+        if dt <= 0:
+            return
+        self.last = now
+        rng = self.rng
+        for key, sim in self.sims.items():
+            if sim.kind not in ("active", "idle"):
+                continue
+            # Most idle peers carry nothing in a given second: their state objects stay as they were.
+            if sim.kind == "idle" and rng.random() > 0.1 * dt:
+                continue
+            if sim.kind == "active" and rng.random() > 0.85:
+                continue
+            peer = self.peers[key]
+            burst = sim.mean_rate * rng.uniform(0.2, 1.8) * dt * (0.02 if sim.kind == "idle" else 1.0)
+            rx = peer.rx_bytes + int(burst)
+            tx = peer.tx_bytes + int(burst * rng.uniform(0.05, 0.6))
+            handshake = peer.latest_handshake
+            if now - handshake >= 120:
+                handshake = int(now)
+            endpoint = peer.endpoint
+            if sim.roaming and int(now) // 30 != int(now - dt) // 30:
+                endpoint = f"192.0.2.{rng.randrange(2, 254)}:{rng.randrange(1024, 65535)}"
+            if sim.resets and int(now) // 90 != int(now - dt) // 90:
+                rx, tx = int(burst), int(burst / 3)
+            self.peers[key] = replace(peer, rx_bytes=rx, tx_bytes=tx, latest_handshake=handshake,
+                                      endpoint=endpoint)
+
+    def state(self) -> InterfaceState:
+        return InterfaceState(name=self.name, backend="demo", up=self.up, public_key=self.public_key,
+                              listen_port=self.listen_port, fwmark=0, peers=dict(self.peers))
+
+    def config_text(self) -> str:
+        """A wg-quick file for the simulated interface, so that names come from comments like a real host."""
+        lines = ["# Demo server written by wgtui --demo: nothing here touches a real interface.",
+                 "[Interface]",
+                 f"Address = 10.{self.subnet}.0.1/16, fd00:{self.subnet}::1/64",
+                 f"ListenPort = {self.listen_port}",
+                 f"PrivateKey = {self.private_key}",
+                 ""]
+        for key, peer in self.peers.items():
+            lines += [f"# friendly_name = {self.names[key]}", "[Peer]", f"PublicKey = {key}",
+                      f"AllowedIPs = {', '.join(peer.allowed_ips)}"]
+            if peer.persistent_keepalive:
+                lines.append(f"PersistentKeepalive = {peer.persistent_keepalive}")
+            lines.append("")
+        return "\n".join(lines)
+
+
+class DemoBackend:
+    """Two simulated interfaces: a road-warrior server with `n_peers` peers and a small site-to-site link."""
+
+    kind = "demo"
+
+    def __init__(self, n_peers: int = 40, seed: int = 7, clock: Callable[[], float] = time.time,
+                 config_dir: Path | None = None) -> None:
+        self.clock = clock
+        now = clock()
+        self._ifaces = {
+            "wg0": _DemoInterface("wg0", n_peers, 51820, 8, seed, now),
+            "wg-site": _DemoInterface("wg-site", 3, 51821, 9, seed + 1, now),
+        }
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if config_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="wgtui-demo-")
+            config_dir = Path(self._tmp.name)
+        self.config_dir = config_dir
+        for iface in self._ifaces.values():
+            path = config_dir / f"{iface.name}.conf"
+            if not path.exists():
+                path.write_text(iface.config_text())
+                path.chmod(0o600)
+
+    def interfaces(self) -> list[str]:
+        return sorted(self._ifaces)
+
+    def _iface(self, ifname: str) -> _DemoInterface:
+        try:
+            return self._ifaces[ifname]
+        except KeyError:
+            raise InterfaceGone(f"There is no demo interface called {ifname}.") from None
+
+    def read(self, ifname: str) -> InterfaceState:
+        iface = self._iface(ifname)
+        iface.advance(self.clock())
+        return iface.state()
+
+    def apply(self, ifname: str, updates: Sequence[PeerUpdate]) -> None:
+        iface = self._iface(ifname)
+        for up in updates:
+            keys.parse_key(up.public_key)
+            if up.endpoint is not KEEP and "\n" in up.endpoint:
+                raise BackendError("An endpoint cannot contain a line break.")
+        for up in updates:
+            if up.remove:
+                iface.peers.pop(up.public_key, None)
+                iface.sims.pop(up.public_key, None)
+                continue
+            peer = iface.peers.get(up.public_key) or PeerState(public_key=up.public_key)
+            if up.allowed_ips is not KEEP:
+                # WireGuard semantics: a prefix belongs to one peer; giving it to this one takes it from others.
+                taken = set(up.allowed_ips)
+                for other_key, other in list(iface.peers.items()):
+                    if other_key != up.public_key and taken.intersection(other.allowed_ips):
+                        iface.peers[other_key] = replace(
+                            other, allowed_ips=tuple(ip for ip in other.allowed_ips if ip not in taken))
+                peer = replace(peer, allowed_ips=up.allowed_ips)
+            if up.preshared_key is not KEEP:
+                peer = replace(peer, has_preshared_key=up.preshared_key not in (None, keys.ZERO_KEY))
+            if up.endpoint is not KEEP:
+                peer = replace(peer, endpoint=up.endpoint)
+            if up.persistent_keepalive is not KEEP:
+                peer = replace(peer, persistent_keepalive=up.persistent_keepalive)
+            iface.peers[up.public_key] = peer
+            iface.sims.setdefault(up.public_key, _Sim(kind="never", phase=0, mean_rate=0))
+
+    def preshared_key(self, ifname: str, public_key: str) -> str | None:
+        # The simulation keeps only PSK presence, like the model; an undo restores a fresh one.
+        peer = self._iface(ifname).peers.get(public_key)
+        return keys.generate_preshared_key() if peer and peer.has_preshared_key else None
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None

@@ -1,0 +1,61 @@
+"""Provides the human-readable formatting of sizes, rates, handshake ages and peer states (via humanize)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import humanize
+
+from wgtui.model import PeerStatus
+
+STATUS_GLYPH = {PeerStatus.ONLINE: "●", PeerStatus.STALE: "◐", PeerStatus.NEVER: "○"}
+"""Shapes differ as well as colours, so the state reads without colour (NO_COLOR, monochrome terminals)."""
+
+
+def size(n: int) -> str:
+    """`1.2 MB`, `88.0 kB`, `0 Bytes` — decimal units, as network tools print them."""
+    return str(humanize.naturalsize(n, format="%.1f"))
+
+
+def rate(bytes_per_second: float | None) -> str:
+    """A transfer rate; `–` when there is no measurement yet (first poll, or a counter reset)."""
+    if bytes_per_second is None:
+        return "–"
+    if bytes_per_second <= 0:
+        return "0 B/s"
+    return f"{humanize.naturalsize(bytes_per_second, format='%.1f')}/s".replace("Bytes/s", "B/s")
+
+
+def handshake_ago(latest_handshake: int, now: float) -> str:
+    """`42 seconds ago`; `never` for 0. A handshake in the future (clock skew) reads as `just now`."""
+    if latest_handshake <= 0:
+        return "never"
+    delta = max(0.0, now - latest_handshake)
+    return str(humanize.naturaltime(dt.timedelta(seconds=delta)))
+
+
+def handshake_short(latest_handshake: int, now: float) -> str:
+    """`42 s ago`, `4 min ago`, `3 h ago`, `12 d ago`: for narrow terminals where the long form does not fit."""
+    if latest_handshake <= 0:
+        return "never"
+    delta = int(max(0.0, now - latest_handshake))
+    if delta < 60:
+        return f"{delta} s ago"
+    if delta < 3600:
+        return f"{delta // 60} min ago"
+    if delta < 86400:
+        return f"{delta // 3600} h ago"
+    return f"{delta // 86400} d ago"
+
+
+def keepalive(seconds: int) -> str:
+    return f"{seconds} s" if seconds else "off"
+
+
+def allowed_ips(ips: tuple[str, ...], limit: int = 0) -> str:
+    """Comma-separated; with a limit, the first few and `+N` for the rest."""
+    if not ips:
+        return "(none)"
+    if limit and len(ips) > limit:
+        return ", ".join(ips[:limit]) + f" +{len(ips) - limit}"
+    return ", ".join(ips)

@@ -1,0 +1,304 @@
+"""Provides the headless poller: rates, online/stale/never states, history, and small deltas for the UI."""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from wgtui.backends.base import Backend, BackendError
+from wgtui.history import BUCKETS, History
+from wgtui.model import REJECT_AFTER_TIME, InterfaceState, PeerState, PeerStatus
+
+log = logging.getLogger(__name__)
+
+NamesFor = Callable[[str], Mapping[str, str]]
+"""Maps an interface name to {public key: friendly name}; returns the same object while nothing changed."""
+
+
+def _no_names(_ifname: str) -> Mapping[str, str]:
+    return {}
+
+
+def peer_status(peer: PeerState, now: float, online_after: float) -> PeerStatus:
+    if peer.latest_handshake <= 0:
+        return PeerStatus.NEVER
+    if now - peer.latest_handshake < online_after:
+        return PeerStatus.ONLINE
+    return PeerStatus.STALE
+
+
+@dataclass(frozen=True, slots=True)
+class PeerRow:
+    """What the UI shows for one peer. A new object exists only when something shown has changed."""
+
+    peer: PeerState
+    name: str
+    status: PeerStatus
+    rx_rate: float | None
+    """Bytes per second since the previous poll; None before two polls or right after a counter reset."""
+    tx_rate: float | None
+
+    @property
+    def key(self) -> str:
+        return self.peer.public_key
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceSummary:
+    """The header line of one interface: its state and the totals over its peers."""
+
+    state: InterfaceState
+    online: int = 0
+    total: int = 0
+    rx_rate: float = 0.0
+    tx_rate: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.state.name
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceDelta:
+    """What changed on one interface since the previous poll."""
+
+    summary: InterfaceSummary
+    upserts: Mapping[str, PeerRow] = field(default_factory=dict)
+    """Rows that appeared or changed, by public key, in the backend's order."""
+    removed: tuple[str, ...] = ()
+    reset: bool = False
+    """True when `upserts` holds every peer and the receiver should drop what it had."""
+
+    @property
+    def name(self) -> str:
+        return self.summary.name
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """The result of one poll: deltas for every interface currently watched."""
+
+    time: float
+    interfaces: tuple[InterfaceDelta, ...]
+    poll_seconds: float = 0.0
+
+
+class _Tracker:
+    """Per-interface bookkeeping, touched only from the polling thread."""
+
+    def __init__(self, name: str, online_after: float) -> None:
+        self.name = name
+        self.online_after = online_after
+        self.peers: Mapping[str, PeerState] = {}
+        self.rows: dict[str, PeerRow] = {}
+        self.histories: dict[str, History] = {}
+        self.names: Mapping[str, str] = {}
+        self.time = 0.0
+        self.active: set[str] = set()
+        self.unmeasured: set[str] = set()
+        """Peers whose rate is unknown (new, or counters reset): measured as 0 at the next poll if still idle."""
+        self.expiries: list[tuple[float, str]] = []
+        self.online = 0
+        self.seen = False
+
+    def _row(self, peer: PeerState, name: str, now: float, rx: float | None, tx: float | None) -> PeerRow:
+        status = peer_status(peer, now, self.online_after)
+        if status is PeerStatus.ONLINE:
+            heapq.heappush(self.expiries, (peer.latest_handshake + self.online_after, peer.public_key))
+        return PeerRow(peer=peer, name=name, status=status, rx_rate=rx, tx_rate=tx)
+
+    def _store(self, key: str, row: PeerRow, upserts: dict[str, PeerRow]) -> None:
+        old = self.rows.get(key)
+        self.online += (row.status is PeerStatus.ONLINE) - (old is not None and old.status is PeerStatus.ONLINE)
+        self.rows[key] = row
+        upserts[key] = row
+
+    def down(self, state: InterfaceState) -> InterfaceDelta:
+        """The interface cannot be read: forget its peers; it starts afresh when it comes back."""
+        removed = tuple(self.rows)
+        self.peers, self.rows, self.histories = {}, {}, {}
+        self.active, self.unmeasured, self.expiries = set(), set(), []
+        self.online, self.time, self.seen = 0, 0.0, False
+        return InterfaceDelta(summary=InterfaceSummary(state=state), removed=removed)
+
+    def poll(self, state: InterfaceState, names: Mapping[str, str], now: float) -> InterfaceDelta:
+        upserts: dict[str, PeerRow] = {}
+        first = not self.seen
+        self.seen = True
+        old_peers = self.peers
+        dt = now - self.time if self.time else 0.0
+        new_names = names is not self.names
+        removed = tuple(old_peers.keys() - state.peers.keys()) if old_peers else ()
+        for key in removed:
+            row = self.rows.pop(key)
+            self.online -= row.status is PeerStatus.ONLINE
+            self.histories.pop(key, None)
+            self.active.discard(key)
+            self.unmeasured.discard(key)
+        was_idle_unknown = self.unmeasured if dt > 0 else set()
+        if dt > 0:
+            self.unmeasured = set()
+        was_active = self.active
+        self.active = set()
+        for key, peer in state.peers.items():
+            old = old_peers.get(key)
+            # Backends hand back the very same object for a peer whose raw state did not change: that makes
+            # the common case (most peers idle) one identity test per peer.
+            if old is peer or (old is not None and old == peer):
+                continue
+            rx_rate = tx_rate = None
+            if old is not None and dt > 0:
+                drx, dtx = peer.rx_bytes - old.rx_bytes, peer.tx_bytes - old.tx_bytes
+                if drx >= 0 and dtx >= 0:
+                    rx_rate, tx_rate = drx / dt, dtx / dt
+                    if drx or dtx:
+                        self.active.add(key)
+                        self._history(key).add(now, drx, dtx)
+                else:
+                    # A counter that goes down is a reset (peer re-added, interface recreated): no rate this
+                    # time, and what it counted since the reset is traffic.
+                    self._history(key).add(now, peer.rx_bytes, peer.tx_bytes)
+            if rx_rate is None:
+                self.unmeasured.add(key)
+            self._store(key, self._row(peer, names.get(key, ""), now, rx_rate, tx_rate), upserts)
+        for key in (was_active - self.active) | was_idle_unknown:
+            if key in upserts or key not in self.rows:
+                continue
+            row = self.rows[key]
+            self._store(key, PeerRow(row.peer, row.name, row.status, 0.0, 0.0), upserts)
+        if new_names:
+            for key, row in self.rows.items():
+                name = names.get(key, "")
+                if name != row.name:
+                    self._store(key, PeerRow(row.peer, name, row.status, row.rx_rate, row.tx_rate), upserts)
+            self.names = names
+        self._expire(now, upserts)
+        self.peers = state.peers
+        self.time = now
+        rx_total = sum(self.rows[k].rx_rate or 0.0 for k in self.active)
+        tx_total = sum(self.rows[k].tx_rate or 0.0 for k in self.active)
+        summary = InterfaceSummary(state=state, online=self.online, total=len(self.rows),
+                                   rx_rate=rx_total, tx_rate=tx_total)
+        if first:
+            return InterfaceDelta(summary=summary, upserts=dict(self.rows), reset=True)
+        return InterfaceDelta(summary=summary, upserts=upserts, removed=removed)
+
+    def _expire(self, now: float, upserts: dict[str, PeerRow]) -> None:
+        """Turn online peers stale when their handshake ages past the threshold, without scanning every peer."""
+        heap = self.expiries
+        while heap and heap[0][0] <= now:
+            when, key = heapq.heappop(heap)
+            row = self.rows.get(key)
+            if (row is None or row.status is not PeerStatus.ONLINE
+                    or row.peer.latest_handshake + self.online_after != when):
+                continue
+            self._store(key, PeerRow(row.peer, row.name, PeerStatus.STALE, row.rx_rate, row.tx_rate), upserts)
+
+    def _history(self, key: str) -> History:
+        hist = self.histories.get(key)
+        if hist is None:
+            hist = self.histories[key] = History()
+        return hist
+
+
+class Monitor:
+    """Polls a backend at a steady interval in one thread (polls never overlap) and reports deltas."""
+
+    def __init__(self, backend: Backend, *, interval: float = 1.0, online_after: float = REJECT_AFTER_TIME,
+                 interfaces: list[str] | None = None, names_for: NamesFor = _no_names,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.backend = backend
+        self.interval = interval
+        self.online_after = online_after
+        self.fixed_interfaces = interfaces
+        self.names_for = names_for
+        self.clock = clock
+        self._trackers: dict[str, _Tracker] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watched(self) -> list[str]:
+        if self.fixed_interfaces is not None:
+            return list(self.fixed_interfaces)
+        return self.backend.interfaces()
+
+    def poll_once(self) -> Update:
+        """Read every watched interface once. Safe to call from tests; the thread calls it too."""
+        with self._lock:
+            started = time.perf_counter()
+            now = self.clock()
+            deltas = []
+            try:
+                names = self.watched()
+            except BackendError as exc:
+                names = []
+                log.warning("discovery failed: %s", exc)
+            for gone in set(self._trackers) - set(names):
+                del self._trackers[gone]
+            for ifname in names:
+                tracker = self._trackers.get(ifname)
+                if tracker is None:
+                    tracker = self._trackers[ifname] = _Tracker(ifname, self.online_after)
+                deltas.append(self._poll_interface(tracker, now))
+            return Update(time=now, interfaces=tuple(deltas), poll_seconds=time.perf_counter() - started)
+
+    def _poll_interface(self, tracker: _Tracker, now: float) -> InterfaceDelta:
+        ifname = tracker.name
+        try:
+            state = self.backend.read(ifname)
+        except BackendError as exc:  # InterfaceGone and NotPermitted included: shown as down, with the reason
+            return tracker.down(InterfaceState(name=ifname, backend=self.backend.kind, up=False, error=str(exc)))
+        try:
+            names = self.names_for(ifname)
+        except Exception as exc:  # a broken config file must not stop the live view
+            log.warning("names for %s: %s", ifname, exc)
+            names = tracker.names
+        return tracker.poll(state, names, now)
+
+    def history(self, ifname: str, public_key: str, now: float | None = None) -> tuple[list[int], list[int]]:
+        """The peer's byte counts per bucket over the last ten minutes (zeros when it has none)."""
+        tracker = self._trackers.get(ifname)
+        hist = tracker.histories.get(public_key) if tracker else None
+        if hist is None:
+            return [0] * BUCKETS, [0] * BUCKETS
+        return hist.series(self.clock() if now is None else now)
+
+    def start(self, on_update: Callable[[Update], None]) -> None:
+        """Poll in a daemon thread and hand each Update to `on_update` (called from that thread)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+
+        def run() -> None:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                try:
+                    update = self.poll_once()
+                except Exception:  # keep polling: one bad read must not freeze the dashboard
+                    log.exception("poll failed")
+                else:
+                    if self._stop.is_set():
+                        break
+                    on_update(update)
+                self._wake.wait(max(0.0, self.interval - (time.monotonic() - started)))
+                self._wake.clear()
+
+        self._thread = threading.Thread(target=run, name="wgtui-monitor", daemon=True)
+        self._thread.start()
+
+    def refresh(self) -> None:
+        """Poll now instead of at the next tick (after a change was applied)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        self._thread = None

@@ -1,0 +1,48 @@
+"""Provides the two-line header: the interfaces (the current one highlighted) and the current one's status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import Static
+
+from wgtui import fmt
+from wgtui.keys import short_key
+from wgtui.monitor import InterfaceSummary
+
+
+def header_text(names: Sequence[str], current: str | None, summary: InterfaceSummary | None,
+                full_keys: bool, badge: str) -> Text:
+    text = Text(" wgtui ", style="bold")
+    for name in names:
+        text.append(" ")
+        text.append(f" {name} ", style="reverse bold" if name == current else "dim")
+    if badge:
+        text.append("  ")
+        text.append(f" {badge} ", style="black on yellow")
+    text.append("\n ")
+    if summary is None:
+        text.append("no WireGuard interface to show", style="dim")
+        return text
+    state = summary.state
+    if not state.up:
+        text.append("○ down", style="red bold")
+        text.append(f" · {state.error or 'interface is down'}", style="red")
+        return text
+    text.append("● up", style="green bold")
+    text.append(f" · {state.backend}")
+    text.append(f" · :{state.listen_port}")
+    text.append(f" · {short_key(state.public_key, full_keys)}")
+    text.append(" · ")
+    text.append(f"{summary.online}/{summary.total} online", style="bold")
+    text.append(f" · ↓ {fmt.rate(summary.rx_rate)} ↑ {fmt.rate(summary.tx_rate)}")
+    return text
+
+
+class InterfaceHeader(Static):
+    """Re-rendered once per poll: its cost does not depend on the number of peers."""
+
+    DEFAULT_CSS = """
+    InterfaceHeader { height: 2; background: $panel; }
+    """

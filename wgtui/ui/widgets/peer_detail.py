@@ -1,0 +1,75 @@
+"""Provides the detail pane under the table: the highlighted peer's fields and its ten-minute traffic history."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from wgtui import fmt
+from wgtui.history import BUCKET_SECONDS, HISTORY_SECONDS
+from wgtui.keys import short_key
+from wgtui.monitor import PeerRow
+from wgtui.ui.widgets.sparkline import Sparkline
+
+_STATUS_STYLE = {"online": "green", "stale": "yellow", "never": "dim"}
+
+
+def detail_text(row: PeerRow, now: float, full_keys: bool) -> Text:
+    """Every field of the peer in three short lines. Built from Text, never markup: names are user data."""
+    peer = row.peer
+    status = row.status.value
+    text = Text()
+
+    def field(label: str, value: str, style: str = "", first: bool = False) -> None:
+        if not first:
+            text.append(" · ", style="dim")
+        if label:
+            text.append(f"{label} ", style="dim")
+        text.append(value, style=style)
+
+    field("", f"{fmt.STATUS_GLYPH[row.status]} {status}", _STATUS_STYLE[status], first=True)
+    field("handshake", fmt.handshake_ago(peer.latest_handshake, now))
+    field("", peer.endpoint or "no endpoint")
+    field("", short_key(peer.public_key, full_keys))
+    text.append("\n")
+    field("allowed", fmt.allowed_ips(peer.allowed_ips, 3), first=True)
+    field("keepalive", fmt.keepalive(peer.persistent_keepalive))
+    field("psk", "yes" if peer.has_preshared_key else "no")
+    text.append("\n")
+    field("total", f"↓ {fmt.size(peer.rx_bytes)} ↑ {fmt.size(peer.tx_bytes)}", first=True)
+    field("now", f"↓ {fmt.rate(row.rx_rate)} ↑ {fmt.rate(row.tx_rate)}")
+    return text
+
+
+class PeerDetail(Vertical):
+    """Compact: three lines of fields and two sparklines (received, sent) over the last ten minutes."""
+
+    DEFAULT_CSS = """
+    PeerDetail { height: auto; max-height: 9; border-top: solid $primary; padding: 0 1; }
+    PeerDetail > #detail-fields { height: auto; max-height: 5; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-fields")
+        yield Sparkline(id="spark-rx")
+        yield Sparkline(id="spark-tx")
+
+    def show(self, row: PeerRow | None, history: tuple[list[int], list[int]], now: float, full_keys: bool) -> None:
+        fields = self.query_one("#detail-fields", Static)
+        rx_line = self.query_one("#spark-rx", Sparkline)
+        tx_line = self.query_one("#spark-tx", Sparkline)
+        if row is None:
+            self.border_title = "no peer selected"
+            fields.update(Text("Move the cursor onto a peer to see its details.", style="dim"))
+            rx_line.values = tx_line.values = ()
+            return
+        self.border_title = row.name or short_key(row.peer.public_key)
+        fields.update(detail_text(row, now, full_keys))
+        rx, tx = history
+        rx_line.label, tx_line.label = "↓", "↑"
+        rx_line.values, tx_line.values = tuple(rx), tuple(tx)
+        window = f"last {HISTORY_SECONDS // 60} min"
+        rx_line.suffix = f"{window}, peak {fmt.rate(max(rx, default=0) / BUCKET_SECONDS)}"
+        tx_line.suffix = f"{window}, peak {fmt.rate(max(tx, default=0) / BUCKET_SECONDS)}"
