@@ -13,8 +13,8 @@ STATUS_GLYPH = {PeerStatus.ONLINE: "●", PeerStatus.STALE: "◐", PeerStatus.NE
 
 
 def size(n: int) -> str:
-    """`1.2 MB`, `88.0 kB`, `0 Bytes` — decimal units, as network tools print them."""
-    return str(humanize.naturalsize(n, format="%.1f"))
+    """`1.2 MB`, `88.0 kB`, `476 B` — decimal units, as network tools print them."""
+    return str(humanize.naturalsize(n, format="%.1f")).replace("Bytes", "B").replace("Byte", "B")
 
 
 def rate(bytes_per_second: float | None) -> str:
@@ -23,7 +23,7 @@ def rate(bytes_per_second: float | None) -> str:
         return "–"
     if bytes_per_second <= 0:
         return "0 B/s"
-    return f"{humanize.naturalsize(bytes_per_second, format='%.1f')}/s".replace("Bytes/s", "B/s")
+    return f"{size(round(bytes_per_second))}/s"
 
 
 def handshake_ago(latest_handshake: int, now: float) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from pathlib import Path
+
+from wgtui.conf import Document, read_peers_file
 
 EMPTY: Mapping[str, str] = {}
 
@@ -36,6 +39,14 @@ class ConfigNames:
 
 
 def load_names(conf: Path, peers_file: Path) -> Mapping[str, str]:
-    """Names from the peers file first, overridden by names in the interface's own config comments."""
+    """Names from the peers file first, overridden by names in the interface's own config comments.
+
+    A file that is missing or unreadable (not root) gives no names; a file that does not parse raises ConfError,
+    which the monitor logs while it keeps the names it had.
+    """
     names: dict[str, str] = {}
+    with contextlib.suppress(OSError):
+        names.update(read_peers_file(peers_file))
+    with contextlib.suppress(OSError):
+        names.update(Document.read(conf).names)
     return names or EMPTY

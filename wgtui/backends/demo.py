@@ -99,7 +99,12 @@ class _DemoInterface:
                          has_preshared_key=i % 2 == 0)
         self.peers[key] = peer
         self.sims[key] = sim
-        self.names[key] = _peer_name(i, rng)
+        name = base = _peer_name(i, rng)
+        taken = set(self.names.values())
+        n = 2
+        while name in taken:  # names identify peers in the CLI: keep them unique like an admin would
+            name, n = f"{base}-{n}", n + 1
+        self.names[key] = name
 
     def advance(self, now: float) -> None:
         """Move the simulation to `now`: only the peers that see traffic get a new PeerState."""

@@ -63,7 +63,7 @@ class DashboardScreen(Screen[None]):
         table.empty_text = "Waiting for the first poll…"
         yield table
         yield Input(placeholder="filter: name, key, endpoint or IP (enter keeps, escape clears)", id="filter",
-                    classes="hidden")
+                    classes="hidden", compact=True)
         yield PeerDetail(id="detail")
         # The palette key is listed in help: at 80 columns the footer has no room for it.
         yield Footer(show_command_palette=False)

@@ -12,14 +12,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 KEYS = [
-    ("↑ ↓ PgUp PgDn Home End", "move the cursor"),
+    ("↑ ↓", "move the cursor"),
+    ("PgUp PgDn", "a page up or down (also space)"),
+    ("Home End", "first or last peer (also g, G)"),
     ("enter", "all details of the highlighted peer"),
-    ("/", "filter by name, key, endpoint or IP (escape clears)"),
-    ("s / S", "sort by the next column / reverse the order"),
+    ("/", "filter by name, key, endpoint or IP"),
+    ("escape", "clear the filter"),
+    ("s / S", "sort by the next column / reverse"),
     ("i / I", "next / previous interface"),
-    ("k", "show full public keys (private keys are never shown)"),
+    ("k", "full public keys (private: never)"),
     ("p", "hide or show the detail pane"),
-    ("ctrl+p", "command palette: every action by name"),
+    ("ctrl+p", "command palette: every action"),
     ("?", "this help"),
     ("q", "quit"),
 ]
@@ -29,18 +32,20 @@ def help_text(online_after: float, notice: str | None, source: str) -> Text:
     text = Text()
     text.append("Keys\n", style="bold")
     for key, what in KEYS:
-        text.append(f"  {key:<24}", style="bold cyan")
+        text.append(f"  {key:<12}", style="bold cyan")
         text.append(f"{what}\n")
     text.append("\nStates\n", style="bold")
-    text.append("  ● online", style="green")
-    text.append(f"  latest handshake less than {int(online_after)} s ago (--online-after)\n")
-    text.append("  ◐ stale ", style="yellow")
-    text.append("  older handshake: an idle peer without keepalive looks like this and may be fine\n")
-    text.append("  ○ never ", style="dim")
-    text.append("  no handshake since the peer was added\n")
+    text.append("  ● online    ", style="green")
+    text.append(f"handshake less than {int(online_after)} s ago (--online-after)\n")
+    text.append("  ◐ stale     ", style="yellow")
+    text.append("older handshake; an idle peer without keepalive\n              looks like this and may be fine\n")
+    text.append("  ○ never     ", style="dim")
+    text.append("no handshake since the peer was added\n")
     text.append("\nColumns\n", style="bold")
-    text.append("  ↓/s ↑/s are received/sent per second since the previous poll; – means no measurement yet\n"
-                "  or a counter reset (peer re-added). Names come from comments in the config file.\n")
+    text.append("  ↓/s ↑/s: received/sent per second since the previous poll;\n"
+                "  – means not measured yet, or a counter reset (peer re-added).\n"
+                "  Names come from comments in IF.conf (friendly_name, ### Client,\n"
+                "  BEGIN_PEER, Name =, #Name#) or from a peers file.\n")
     text.append("\nSource\n", style="bold")
     text.append(f"  {source}\n")
     if notice:
