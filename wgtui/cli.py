@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("interface", nargs="?", metavar="IF", help="only this interface")
     show.add_argument("--json", action="store_true", help="machine-readable output (schema in the README)")
     _add_source_options(show)
+    from wgtui.peer_cli import add_peer_parser
+
+    add_peer_parser(sub)
     return parser
 
 
@@ -131,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             from wgtui.show import run_show
 
             return run_show(args)
+        if args.command == "peer":
+            from wgtui.peer_cli import run_peer
+
+            return run_peer(args)
         return run_tui(args)
     except KeyboardInterrupt:
         return 130

@@ -13,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from wgtui.backends.base import Backend
+from wgtui.backends.locked import LockedBackend
 from wgtui.model import REJECT_AFTER_TIME
 from wgtui.monitor import Monitor, Update
 from wgtui.names_source import ConfigNames
@@ -44,10 +45,11 @@ class WgtuiApp(App[None]):
 
     def __init__(self, backend: Backend, options: AppOptions | None = None) -> None:
         super().__init__()
-        self.backend = backend
+        # The poll thread and the change workers share one backend: serialise them.
+        self.backend = LockedBackend(backend)
         self.options = options = options or AppOptions()
         self.clock = options.clock
-        self.monitor = Monitor(backend, interval=options.interval, online_after=options.online_after,
+        self.monitor = Monitor(self.backend, interval=options.interval, online_after=options.online_after,
                                interfaces=options.interfaces, names_for=ConfigNames(options.config_dir),
                                clock=options.clock)
         self.dashboard = DashboardScreen()

@@ -1,0 +1,418 @@
+"""Provides change planning: add, remove, edit, rotate become plans (new file, diff, runtime operations, warnings)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from hashlib import sha256
+from pathlib import Path
+
+from wgtui import ipalloc, keys
+from wgtui.backends.base import Backend
+from wgtui.client_config import ClientConfig
+from wgtui.conf import Document, unified_diff
+from wgtui.conf.errors import ValidationError
+from wgtui.conf.validate import (
+    validate_allowed_ips,
+    validate_endpoint,
+    validate_keepalive,
+    validate_key,
+    validate_name,
+)
+from wgtui.model import KEEP, InterfaceState, PeerUpdate, Unchanged
+from wgtui.settings import ClientSettings
+from wgtui.store import fingerprint, read_bytes
+
+_SECRET_LINE = re.compile(r"^(?P<head>\s*(?:PrivateKey|PresharedKey)\s*=\s*)(?P<value>[^\s#]+)", re.I | re.M)
+
+
+class ChangeRefused(Exception):
+    """The change cannot be planned as asked; nothing was changed. `field` names the form field, if one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def mask_secrets(text: str) -> str:
+    """Private and preshared keys replaced by a short fingerprint: a diff on screen or in a log shows that a
+    key changed without showing the key."""
+    def hide(m: re.Match[str]) -> str:
+        return f"{m['head']}(hidden #{sha256(m['value'].encode()).hexdigest()[:8]})"
+
+    return _SECRET_LINE.sub(hide, text)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One change, fully worked out before anything is touched."""
+
+    action: str
+    """"add", "remove", "edit", "rotate", "psk" or "sync"."""
+    ifname: str
+    title: str
+    config_path: Path
+    before: str
+    """The file's text when the plan was made ("" when it does not exist)."""
+    before_fingerprint: str
+    after: str | None
+    """The new file text; None when the file is not to be changed."""
+    runtime: tuple[PeerUpdate, ...] = ()
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    file_only: bool = False
+    public_key: str = ""
+    """The peer concerned (for add and rotate: the new key)."""
+    old_public_key: str = ""
+    """For rotations: the key being replaced."""
+    peer_name: str = ""
+    client: ClientConfig | None = field(default=None, repr=False)
+
+    @property
+    def changes_file(self) -> bool:
+        return self.after is not None and self.after != self.before
+
+    @property
+    def diff(self) -> str:
+        """Unified diff of the config file with secrets masked; empty when the file does not change."""
+        if not self.changes_file:
+            return ""
+        name = str(self.config_path)
+        return unified_diff(mask_secrets(self.before), mask_secrets(self.after or ""), name, name)
+
+    def diff_stat(self) -> tuple[int, int]:
+        added = sum(1 for ln in self.diff.splitlines() if ln.startswith("+") and not ln.startswith("+++"))
+        removed = sum(1 for ln in self.diff.splitlines() if ln.startswith("-") and not ln.startswith("---"))
+        return added, removed
+
+
+@dataclass(frozen=True)
+class PeerInfo:
+    """A peer as both sides know it: file view and/or runtime state."""
+
+    public_key: str
+    name: str
+    in_file: bool
+    in_runtime: bool
+    allowed_ips: tuple[str, ...]
+
+
+class Planner:
+    """Reads the file and the running interface once, then turns requests into plans.
+
+    With `backend=None` (or file_only) plans change only the file: `--file-only` must work where WireGuard
+    does not run at all.
+    """
+
+    def __init__(self, ifname: str, config_path: Path, backend: Backend | None, *, file_only: bool = False,
+                 client_settings: ClientSettings | None = None) -> None:
+        self.ifname = ifname
+        self.config_path = config_path
+        self.backend = None if file_only else backend
+        self.file_only = file_only or backend is None
+        self.settings = client_settings or ClientSettings()
+        raw = read_bytes(config_path)
+        if raw is None:
+            raise ChangeRefused(f"There is no config file at {config_path}. wgtui keeps the file and the running "
+                                "interface in step, so it needs the file: pass --config FILE or --config-dir DIR.")
+        self.before = raw.decode("utf-8", errors="replace")
+        self.before_fingerprint = fingerprint(raw)
+        self.doc = Document.from_bytes(raw)
+        self.runtime: InterfaceState | None = self.backend.read(ifname) if self.backend is not None else None
+
+    # -- looking things up ---------------------------------------------------------------------------------
+
+    def peers(self) -> list[PeerInfo]:
+        names = self.doc.names
+        out: dict[str, PeerInfo] = {}
+        for view in self.doc.peers:
+            if view.public_key:
+                out[view.public_key] = PeerInfo(view.public_key, view.name or "", True, False, view.allowed_ips)
+        if self.runtime is not None:
+            for key, peer in self.runtime.peers.items():
+                info = out.get(key)
+                out[key] = PeerInfo(key, names.get(key, ""), info is not None, True,
+                                    info.allowed_ips if info else peer.allowed_ips)
+        return list(out.values())
+
+    def resolve(self, query: str) -> PeerInfo:
+        """A peer by full public key, exact name, or unique key prefix (at least 4 characters)."""
+        query = query.strip()
+        peers = self.peers()
+        for match in ([p for p in peers if p.public_key == query], [p for p in peers if p.name and p.name == query],
+                      [p for p in peers if len(query) >= 4 and p.public_key.startswith(query)]):
+            if len(match) == 1:
+                return match[0]
+            if len(match) > 1:
+                listed = ", ".join(f"{p.name or '(unnamed)'} {keys.short_key(p.public_key)}" for p in match)
+                raise ChangeRefused(f"{query!r} matches {len(match)} peers ({listed}); give more of the key.")
+        raise ChangeRefused(f"No peer {query!r} on {self.ifname}: give a name, a public key or a unique prefix "
+                            "of one (at least 4 characters).")
+
+    def _taken(self, exclude: Iterable[str] = ()) -> dict[ipaddress_net, tuple[str, str]]:
+        """Every allowed-IP prefix in use (file and runtime), normalised, -> (public key, name)."""
+        skip = set(exclude)
+        out: dict[ipaddress_net, tuple[str, str]] = {}
+        for p in self.peers():
+            if p.public_key in skip:
+                continue
+            ips = list(p.allowed_ips)
+            if self.runtime is not None and p.public_key in self.runtime.peers:
+                ips += self.runtime.peers[p.public_key].allowed_ips
+            for ip in ips:
+                try:
+                    out[ipalloc.network(ip)] = (p.public_key, p.name)
+                except ValueError:
+                    continue
+        return out
+
+    def _subnets(self) -> list[ipalloc.Interface]:
+        iface = self.doc.interface
+        out = []
+        for text in iface.addresses if iface else ():
+            try:
+                out.append(ipaddress.ip_interface(text.strip()))
+            except ValueError:
+                continue
+        return out
+
+    def _check_allowed_ips(self, ips: tuple[str, ...], owner: str, exclude: Iterable[str]) -> tuple[list[str],
+                                                                                                  list[str]]:
+        """Refuse a prefix another peer has (it would silently move); warn on containment; note routes."""
+        taken = self._taken(exclude)
+        warnings: list[str] = []
+        for ip in ips:
+            net = ipalloc.network(ip)
+            if net in taken:
+                key, name = taken[net]
+                who = f"{name} ({keys.short_key(key)})" if name else keys.short_key(key)
+                raise ChangeRefused(f"{net} already belongs to {who}. AllowedIPs are unique per interface: "
+                                    f"giving it to {owner} would silently take it from {who}.", "allowed_ips")
+            for other, (key, name) in taken.items():
+                if ipalloc.overlaps(net, other):
+                    who = name or keys.short_key(key)
+                    rel = "contains" if ipalloc.contains(net, other) else "lies inside"
+                    warnings.append(f"{net} {rel} {other} of {who}: the kernel routes each address to the "
+                                    "most specific prefix, so traffic may go to the other peer.")
+        subnets = self._subnets()
+        notes = []
+        for ip in ips:
+            net = ipalloc.network(ip)
+            if subnets and not any(ipalloc.contains(s.network, net) for s in subnets):
+                notes.append(f"{net} is outside {self.ifname}'s own subnets: it needs a route "
+                             f"(`ip route add {net} dev {self.ifname}`): wg-quick adds routes only at `up`.")
+        return warnings, notes
+
+    def auto_allowed_ips(self) -> tuple[str, ...]:
+        """The next free host address in each Address subnet of the interface (one IPv4, one IPv6)."""
+        used = list(self._taken())
+        subnets = self._subnets()
+        used += [ipalloc.network(str(s.ip)) for s in subnets]
+        picked: list[str] = []
+        for version in (4, 6):
+            for subnet in (s for s in subnets if s.version == version):
+                free = ipalloc.next_free(subnet, used)
+                if free is not None:
+                    picked.append(str(free))
+                    break
+        if not picked:
+            raise ChangeRefused(f"Cannot pick an address automatically: {self.config_path} has no Address in "
+                                "[Interface] with room left. Give the allowed IPs explicitly.", "allowed_ips")
+        return tuple(picked)
+
+    def _common_warnings(self) -> list[str]:
+        if self.doc.save_config:
+            return [f"{self.config_path} has SaveConfig = true: at the next `wg-quick down` wg-quick rewrites "
+                    "the file from the running interface and this edit, with every comment, is lost. Turn it off "
+                    "(wgtui offers it) unless you rely on it."]
+        return []
+
+    def _plan(self, action: str, title: str, after: Document | None, runtime: list[PeerUpdate],
+              warnings: list[str], notes: list[str], public_key: str, **extra: object) -> Plan:
+        if self.file_only:
+            runtime = []
+            notes = [*notes, "File only: the running interface is left as it is (apply later with wg syncconf "
+                             "or a restart, or let wgtui show the drift)."]
+        elif runtime:
+            notes = [*notes, "Applies live through " + ("the UAPI socket" if self.runtime and
+                     self.runtime.backend == "userspace" else "netlink") + ": no restart, no dropped sessions."]
+        return Plan(action=action, ifname=self.ifname, title=title, config_path=self.config_path,
+                    before=self.before, before_fingerprint=self.before_fingerprint,
+                    after=after.render() if after is not None else None, runtime=tuple(runtime),
+                    warnings=tuple(warnings + self._common_warnings()), notes=tuple(notes),
+                    file_only=self.file_only, public_key=public_key, **extra)  # type: ignore[arg-type]
+
+    def _psk_of(self, key: str) -> str | None:
+        view = self.doc.find_peer(key)
+        if view is not None and view.preshared_key:
+            return view.preshared_key
+        if self.backend is not None and self.runtime is not None and key in self.runtime.peers:
+            return self.backend.preshared_key(self.ifname, key)
+        return None
+
+    def client_for(self, private_key: str, addresses: tuple[str, ...], psk: str | None) -> ClientConfig:
+        server_key = (self.runtime.public_key if self.runtime else None) or _server_public_key(self.doc)
+        s = self.settings
+        return ClientConfig(private_key=private_key, addresses=addresses, server_public_key=server_key or "",
+                            server_endpoint=s.endpoint, allowed_ips=s.allowed_ips, dns=s.dns,
+                            preshared_key=psk, keepalive=s.keepalive)
+
+    # -- the changes -----------------------------------------------------------------------------------------
+
+    def add(self, name: str, *, public_key: str | None = None, allowed_ips: str | tuple[str, ...] = "auto",
+            preshared_key: bool = False, keepalive: int | str | None = None, endpoint: str | None = None) -> Plan:
+        name = validate_name(name, self.doc.naming.convention, taken=[p.name for p in self.peers() if p.name])
+        private = None
+        if public_key:
+            public_key = validate_key(public_key)
+        else:
+            private, public_key = keys.keypair()
+        if any(p.public_key == public_key for p in self.peers()):
+            raise ChangeRefused(f"{keys.short_key(public_key)} is already a peer of {self.ifname}.", "public_key")
+        ips = self.auto_allowed_ips() if allowed_ips == "auto" else validate_allowed_ips(allowed_ips)
+        warnings, notes = self._check_allowed_ips(ips, name, exclude=())
+        ka = validate_keepalive(keepalive) if keepalive not in (None, "") else None
+        ep = validate_endpoint(endpoint) if endpoint else None
+        psk = keys.generate_preshared_key() if preshared_key else None
+        after = self.doc.add_peer(public_key, allowed_ips=list(ips), name=name, preshared_key=psk, endpoint=ep,
+                                  persistent_keepalive=ka or None)
+        update = PeerUpdate(public_key, allowed_ips=ips, preshared_key=psk if psk else KEEP,
+                            persistent_keepalive=ka if ka else KEEP, endpoint=ep if ep else KEEP)
+        client = self.client_for(private, ips, psk) if private else None
+        if client:
+            warnings += client.warnings()
+        return self._plan("add", f"Add peer {name} to {self.ifname}", after, [update], warnings, notes,
+                          public_key, client=client, peer_name=name)
+
+    def remove(self, query: str) -> Plan:
+        peer = self.resolve(query)
+        after = self.doc.remove_peer(peer.public_key) if peer.in_file else None
+        runtime = [PeerUpdate(peer.public_key, remove=True)] if peer.in_runtime else []
+        notes = [] if peer.in_file else ["The peer is not in the config file: only the running interface changes."]
+        if not peer.in_runtime and not self.file_only:
+            notes.append("The peer is not on the running interface: only the file changes.")
+        label = peer.name or keys.short_key(peer.public_key)
+        return self._plan("remove", f"Remove peer {label} from {self.ifname}", after, runtime, [], notes,
+                          peer.public_key, peer_name=peer.name)
+
+    def edit(self, query: str, *, name: str | Unchanged = KEEP, allowed_ips: str | tuple[str, ...] | Unchanged = KEEP,
+             keepalive: int | str | Unchanged = KEEP, endpoint: str | Unchanged = KEEP) -> Plan:
+        peer = self.resolve(query)
+        if not peer.in_file:
+            raise ChangeRefused(f"{peer.name or keys.short_key(peer.public_key)} is on the running interface "
+                                "but not in the config file: adopt it into the file first (sync).")
+        doc, update = self.doc, PeerUpdate(peer.public_key)
+        warnings: list[str] = []
+        notes: list[str] = []
+        label = peer.name or keys.short_key(peer.public_key)
+        if name is not KEEP:
+            new_name = validate_name(name, doc.naming.convention,
+                                     taken=[p.name for p in self.peers() if p.name and p.public_key != peer.public_key])
+            doc = doc.rename_peer(peer.public_key, new_name)
+            label = new_name
+        if allowed_ips is not KEEP:
+            ips = self.auto_allowed_ips() if allowed_ips == "auto" else validate_allowed_ips(allowed_ips)
+            warnings, notes = self._check_allowed_ips(ips, label, exclude=[peer.public_key])
+            doc = doc.set_peer_field(peer.public_key, "AllowedIPs", list(ips))
+            update = _with(update, allowed_ips=ips)
+        if keepalive is not KEEP:
+            ka = validate_keepalive(keepalive) if keepalive != "" else 0
+            doc = doc.set_peer_field(peer.public_key, "PersistentKeepalive", ka or None)
+            update = _with(update, persistent_keepalive=ka)  # 0 is sent: leaving it out does not clear it
+        if endpoint is not KEEP:
+            if endpoint:
+                ep = validate_endpoint(endpoint)
+                doc = doc.set_peer_field(peer.public_key, "Endpoint", ep)
+                update = _with(update, endpoint=ep)
+            else:
+                doc = doc.set_peer_field(peer.public_key, "Endpoint", None)
+                notes.append("WireGuard cannot clear an endpoint at runtime: the running interface keeps the "
+                             "last one until the peer roams or the interface restarts.")
+        if doc == self.doc and update == PeerUpdate(peer.public_key):
+            raise ChangeRefused("Nothing to change: the values given are the ones the peer already has.")
+        runtime = [update] if peer.in_runtime and update != PeerUpdate(peer.public_key) else []
+        if not peer.in_runtime and not self.file_only:
+            notes.append("The peer is not on the running interface: only the file changes.")
+        return self._plan("edit", f"Edit peer {label} on {self.ifname}", doc, runtime, warnings, notes,
+                          peer.public_key)
+
+    def rotate_now(self, query: str, *, public_key: str | None = None) -> Plan:
+        """Swap at once: the new key takes the AllowedIPs and the old key goes, in one runtime transaction."""
+        old = self.resolve(query)
+        if not old.in_file:
+            raise ChangeRefused("Only peers in the config file can be rotated (adopt it into the file first).")
+        private = None
+        if public_key:
+            public_key = validate_key(public_key)
+        else:
+            private, public_key = keys.keypair()
+        if any(p.public_key == public_key for p in self.peers()):
+            raise ChangeRefused(f"{keys.short_key(public_key)} is already a peer of {self.ifname}.", "public_key")
+        view = self.doc.peer(old.public_key)
+        psk = self._psk_of(old.public_key)
+        ips = tuple(str(ipalloc.network(ip)) for ip in view.allowed_ips)
+        after = self.doc.replace_public_key(old.public_key, public_key)
+        runtime = []
+        if old.in_runtime:
+            live = self.runtime.peers[old.public_key] if self.runtime else None
+            runtime = [PeerUpdate(public_key, allowed_ips=live.allowed_ips if live else ips,
+                                  preshared_key=psk if psk else KEEP,
+                                  persistent_keepalive=live.persistent_keepalive if live else KEEP),
+                       PeerUpdate(old.public_key, remove=True)]
+        label = old.name or keys.short_key(old.public_key)
+        warnings = [f"The client still using the old key ({label}) is cut off at once: give it the new config "
+                    "now. Use a staged rotation to avoid that."]
+        client = self.client_for(private, _client_addresses(ips), psk) if private else None
+        return self._plan("rotate", f"Rotate the key of {label} on {self.ifname} (now)", after, runtime,
+                          warnings + (client.warnings() if client else []), [], public_key,
+                          old_public_key=old.public_key, client=client, peer_name=old.name)
+
+    def rotate_psk(self, query: str) -> Plan:
+        """A new preshared key in place: same peer, same AllowedIPs; the client must get the new PSK too."""
+        peer = self.resolve(query)
+        if not peer.in_file:
+            raise ChangeRefused("Only peers in the config file can have their preshared key rotated.")
+        psk = keys.generate_preshared_key()
+        after = self.doc.set_peer_field(peer.public_key, "PresharedKey", psk)
+        runtime = [PeerUpdate(peer.public_key, preshared_key=psk)] if peer.in_runtime else []
+        label = peer.name or keys.short_key(peer.public_key)
+        warnings = [f"Handshakes with {label} fail until its client has the new preshared key "
+                    "(the session in progress lasts at most 3 minutes)."]
+        client = ClientConfig(private_key="(the client's own, unchanged)", addresses=(), server_public_key="",
+                              server_endpoint="", allowed_ips=(), preshared_key=psk)
+        return self._plan("psk", f"Rotate the preshared key of {label} on {self.ifname}", after, runtime,
+                          warnings, [], peer.public_key, client=client)
+
+    def disable_save_config(self) -> Plan:
+        after = self.doc.set_interface_field("SaveConfig", False)
+        return self._plan("edit", f"Turn SaveConfig off in {self.config_path.name}", after, [], [],
+                          ["Only the file changes: SaveConfig matters to wg-quick at `down`, not to the kernel."], "")
+
+
+ipaddress_net = ipalloc.Network
+
+
+def _with(update: PeerUpdate, **fields: object) -> PeerUpdate:
+    from dataclasses import replace
+
+    return replace(update, **fields)  # type: ignore[arg-type]
+
+
+def _client_addresses(ips: tuple[str, ...]) -> tuple[str, ...]:
+    """The client's own addresses: the host prefixes among its AllowedIPs on the server."""
+    return tuple(ip for ip in ips if ip.endswith("/32") or ip.endswith("/128")) or ips
+
+
+def _server_public_key(doc: Document) -> str | None:
+    iface = doc.interface
+    if iface is None or not iface.private_key:
+        return None
+    try:
+        return keys.public_key(iface.private_key)
+    except (keys.KeyError_, ValueError):
+        return None
+
+
+__all__ = ["ChangeRefused", "Plan", "Planner", "ValidationError", "mask_secrets"]
