@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from wgtui.backends.base import InterfaceGone
-from wgtui.model import InterfaceState, PeerState, PeerUpdate
+from wgtui.backends.base import BackendError, InterfaceGone
+from wgtui.model import KEEP, InterfaceState, PeerState, PeerUpdate
 
 
 class Clock:
@@ -36,8 +36,12 @@ class FakeBackend:
 
     def __init__(self) -> None:
         self.ifaces: dict[str, dict[str, PeerState]] = {}
+        self.psks: dict[tuple[str, str], str] = {}
         self.gone: set[str] = set()
         self.applied: list[tuple[str, list[PeerUpdate]]] = []
+        self.fail_apply: int = 0
+        """Refuse the next N apply() calls (after applying the first half of the updates, like wireguard-go
+        which applies a set= transaction line by line)."""
 
     def add_peers(self, ifname: str, n: int, **fields: object) -> list[str]:
         peers = self.ifaces.setdefault(ifname, {})
@@ -60,10 +64,43 @@ class FakeBackend:
                               peers=dict(self.ifaces[ifname]))
 
     def apply(self, ifname: str, updates: Sequence[PeerUpdate]) -> None:
+        """WireGuard's semantics: setting a prefix on one peer takes it from any other peer."""
+        if ifname in self.gone or ifname not in self.ifaces:
+            raise InterfaceGone(f"{ifname} does not exist.")
         self.applied.append((ifname, list(updates)))
+        todo = list(updates)
+        if self.fail_apply:
+            self.fail_apply -= 1
+            todo = todo[: len(todo) // 2]
+        peers = self.ifaces[ifname]
+        for up in todo:
+            if up.remove:
+                peers.pop(up.public_key, None)
+                self.psks.pop((ifname, up.public_key), None)
+                continue
+            peer = peers.get(up.public_key) or PeerState(public_key=up.public_key)
+            if up.allowed_ips is not KEEP:
+                for k, other in list(peers.items()):
+                    if k != up.public_key and set(up.allowed_ips) & set(other.allowed_ips):
+                        peers[k] = replace(other, allowed_ips=tuple(i for i in other.allowed_ips
+                                                                   if i not in up.allowed_ips))
+                peer = replace(peer, allowed_ips=up.allowed_ips)
+            if up.preshared_key is not KEEP:
+                if up.preshared_key:
+                    self.psks[(ifname, up.public_key)] = up.preshared_key
+                else:
+                    self.psks.pop((ifname, up.public_key), None)
+                peer = replace(peer, has_preshared_key=bool(up.preshared_key))
+            if up.endpoint is not KEEP:
+                peer = replace(peer, endpoint=up.endpoint)
+            if up.persistent_keepalive is not KEEP:
+                peer = replace(peer, persistent_keepalive=up.persistent_keepalive)
+            peers[up.public_key] = peer
+        if len(todo) < len(updates):
+            raise BackendError(f"{ifname}: the interface refused an update (errno -22)")
 
     def preshared_key(self, ifname: str, public_key: str) -> str | None:
-        return None
+        return self.psks.get((ifname, public_key))
 
     def close(self) -> None:
         pass
