@@ -275,7 +275,7 @@ def _run_staged(args: argparse.Namespace, planner: Planner, out: TextIO,
             if progress.ready:
                 result = rotation.complete()
                 return _report(args, plan, result, client_path, out)
-            sleep(1.0)
+            sleep(0.2)  # the client is cut off between its key switch and the move: keep that short
     except KeyboardInterrupt:
         result = rotation.cancel("cancelled by the user")
         print(f"wgtui: {result.message}", file=sys.stderr)

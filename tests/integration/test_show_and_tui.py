@@ -4,39 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.integration.cli import wgtui_in
 from tests.netns import Daemon, Lab, entered
 from tests.ui.helpers import screen_text
 from wgtui.backends.host import HostBackend
 from wgtui.ui.app import AppOptions, WgtuiApp
 
 pytestmark = pytest.mark.netns
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-# The interpreter lives under /root, which user nobody cannot enter: so the process starts as root, loads the
-# code, and drops to nobody (no capabilities, no root-owned sockets) before wgtui does anything.
-AS_NOBODY = """
-import os, sys, locale, gettext, json
-import wgtui.cli, wgtui.show, wgtui.backends.host, wgtui.backends.netlink, wgtui.backends.uapi, wgtui.names_source
-wgtui.cli.build_parser().parse_args(sys.argv[1:])
-os.setgroups([]); os.setgid(65534); os.setuid(65534)
-sys.exit(wgtui.cli.main(sys.argv[1:]))
-"""
-
-
-def wgtui_in(ns: str, *args: str, nobody: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run `python -m wgtui ARGS` inside the namespace, as a real user would (optionally unprivileged)."""
-    entry = ["-c", AS_NOBODY] if nobody else ["-m", "wgtui"]
-    return subprocess.run(["ip", "netns", "exec", ns, "env", f"PYTHONPATH={ROOT}", sys.executable, *entry, *args],
-                          capture_output=True, text=True, timeout=60, cwd="/")
-
-
 def tunnel(lab: Lab, tmp_path: Path) -> tuple[Daemon, Daemon, Path]:
     a, b = lab.pair()
     assert lab.ping(a, b.address, count=3, interval=0.01).ok
