@@ -2,46 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import pytest
 
+from tests.kernel.conftest import NS
 from tests.kernel.wgdump import differences, in_thread, sh, wg_dump
-from wgtui import keys
 from wgtui.backends.netlink import NetlinkBackend
 from wgtui.model import InterfaceState
 
 pytestmark = pytest.mark.kernel
-
-NS = ("wgka", "wgkb")
-
-
-@pytest.fixture
-def tunnel(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """Two namespaces joined by a veth pair (10.99.0.0/24), each with a wg0 (10.98.0.0/24) peered with the other."""
-    pairs = {ns: keys.keypair() for ns in NS}
-    for ns, (private, _) in pairs.items():
-        (tmp_path / ns).write_text(private + "\n")
-    sh(f"ip netns add {NS[0]}; ip netns add {NS[1]}")
-    try:
-        script = [f"ip link add vetha netns {NS[0]} type veth peer name vethb netns {NS[1]}"]
-        for i, (ns, other) in enumerate((NS, NS[::-1]), start=1):
-            veth = "vetha" if i == 1 else "vethb"
-            script += [
-                f"ip -n {ns} addr add 10.99.0.{i}/24 dev {veth}",
-                f"ip -n {ns} link set {veth} up",
-                f"ip -n {ns} link add wg0 type wireguard",
-                f"ip -n {ns} addr add 10.98.0.{i}/24 dev wg0",
-                f"ip netns exec {ns} wg set wg0 private-key {tmp_path / ns} listen-port 51820 peer "
-                f"{pairs[other][1]} endpoint 10.99.0.{3 - i}:51820 allowed-ips 10.98.0.{3 - i}/32",
-                f"ip -n {ns} link set wg0 up",
-            ]
-        sh("\n".join(script))
-        yield {ns: pub for ns, (_, pub) in pairs.items()}
-    finally:
-        sh(f"ip netns del {NS[0]}; ip netns del {NS[1]}")
 
 
 def settled_read(backend: NetlinkBackend, ns: str) -> InterfaceState:

@@ -330,17 +330,20 @@ class NetlinkBackend:
 
         sent = 0
         with self._lock:
+            # A pyroute2 WireGuard per change, closed after it: its synchronous API drives an event loop of its
+            # own, which does not survive being used from another thread later (a staged rotation spans many).
+            # Changes are rare; its set-up costs a few milliseconds.
             try:
                 wg = self._wireguard()
-                for peer in calls:
-                    wg.set(ifname, peer=peer)
-                    sent += 1
+                try:
+                    for peer in calls:
+                        wg.set(ifname, peer=peer)
+                        sent += 1
+                finally:
+                    self._close_wireguard()
             except NetlinkError as exc:
-                if exc.code == errno.ENOENT:
-                    self._close_wireguard()  # its cached family id may be stale after a module reload
                 error = self._error(int(exc.code), ifname, "Changing")
             except (OSError, struct.error) as exc:
-                self._close_wireguard()
                 error = BackendError(f"Changing {ifname} over netlink failed: {exc}.")
             else:
                 return
