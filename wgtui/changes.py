@@ -229,7 +229,7 @@ class Planner:
                     "(wgtui offers it) unless you rely on it."]
         return []
 
-    def _plan(self, action: str, title: str, after: Document | None, runtime: list[PeerUpdate],
+    def make_plan(self, action: str, title: str, after: Document | None, runtime: list[PeerUpdate],
               warnings: list[str], notes: list[str], public_key: str, **extra: object) -> Plan:
         if self.file_only:
             runtime = []
@@ -244,7 +244,7 @@ class Planner:
                     warnings=tuple(warnings + self._common_warnings()), notes=tuple(notes),
                     file_only=self.file_only, public_key=public_key, **extra)  # type: ignore[arg-type]
 
-    def _psk_of(self, key: str) -> str | None:
+    def psk_of(self, key: str) -> str | None:
         view = self.doc.find_peer(key)
         if view is not None and view.preshared_key:
             return view.preshared_key
@@ -283,7 +283,7 @@ class Planner:
         client = self.client_for(private, ips, psk) if private else None
         if client:
             warnings += client.warnings()
-        return self._plan("add", f"Add peer {name} to {self.ifname}", after, [update], warnings, notes,
+        return self.make_plan("add", f"Add peer {name} to {self.ifname}", after, [update], warnings, notes,
                           public_key, client=client, peer_name=name)
 
     def remove(self, query: str) -> Plan:
@@ -294,7 +294,7 @@ class Planner:
         if not peer.in_runtime and not self.file_only:
             notes.append("The peer is not on the running interface: only the file changes.")
         label = peer.name or keys.short_key(peer.public_key)
-        return self._plan("remove", f"Remove peer {label} from {self.ifname}", after, runtime, [], notes,
+        return self.make_plan("remove", f"Remove peer {label} from {self.ifname}", after, runtime, [], notes,
                           peer.public_key, peer_name=peer.name)
 
     def edit(self, query: str, *, name: str | Unchanged = KEEP, allowed_ips: str | tuple[str, ...] | Unchanged = KEEP,
@@ -335,7 +335,7 @@ class Planner:
         runtime = [update] if peer.in_runtime and update != PeerUpdate(peer.public_key) else []
         if not peer.in_runtime and not self.file_only:
             notes.append("The peer is not on the running interface: only the file changes.")
-        return self._plan("edit", f"Edit peer {label} on {self.ifname}", doc, runtime, warnings, notes,
+        return self.make_plan("edit", f"Edit peer {label} on {self.ifname}", doc, runtime, warnings, notes,
                           peer.public_key)
 
     def rotate_now(self, query: str, *, public_key: str | None = None) -> Plan:
@@ -351,7 +351,7 @@ class Planner:
         if any(p.public_key == public_key for p in self.peers()):
             raise ChangeRefused(f"{keys.short_key(public_key)} is already a peer of {self.ifname}.", "public_key")
         view = self.doc.peer(old.public_key)
-        psk = self._psk_of(old.public_key)
+        psk = self.psk_of(old.public_key)
         ips = tuple(str(ipalloc.network(ip)) for ip in view.allowed_ips)
         after = self.doc.replace_public_key(old.public_key, public_key)
         runtime = []
@@ -365,7 +365,7 @@ class Planner:
         warnings = [f"The client still using the old key ({label}) is cut off at once: give it the new config "
                     "now. Use a staged rotation to avoid that."]
         client = self.client_for(private, _client_addresses(ips), psk) if private else None
-        return self._plan("rotate", f"Rotate the key of {label} on {self.ifname} (now)", after, runtime,
+        return self.make_plan("rotate", f"Rotate the key of {label} on {self.ifname} (now)", after, runtime,
                           warnings + (client.warnings() if client else []), [], public_key,
                           old_public_key=old.public_key, client=client, peer_name=old.name)
 
@@ -382,12 +382,12 @@ class Planner:
                     "(the session in progress lasts at most 3 minutes)."]
         client = ClientConfig(private_key="(the client's own, unchanged)", addresses=(), server_public_key="",
                               server_endpoint="", allowed_ips=(), preshared_key=psk)
-        return self._plan("psk", f"Rotate the preshared key of {label} on {self.ifname}", after, runtime,
+        return self.make_plan("psk", f"Rotate the preshared key of {label} on {self.ifname}", after, runtime,
                           warnings, [], peer.public_key, client=client)
 
     def disable_save_config(self) -> Plan:
         after = self.doc.set_interface_field("SaveConfig", False)
-        return self._plan("edit", f"Turn SaveConfig off in {self.config_path.name}", after, [], [],
+        return self.make_plan("edit", f"Turn SaveConfig off in {self.config_path.name}", after, [], [],
                           ["Only the file changes: SaveConfig matters to wg-quick at `down`, not to the kernel."], "")
 
 

@@ -64,7 +64,7 @@ class StagedRotation:
         self.client: ClientConfig | None = self.plan.client
         live = planner.runtime.peers[self.old.public_key]
         self.allowed_ips = live.allowed_ips
-        self.psk = planner._psk_of(self.old.public_key)
+        self.psk = planner.psk_of(self.old.public_key)
         self.keepalive = live.persistent_keepalive
         self.stage = Stage.PLANNED
         self.started = 0.0
