@@ -33,7 +33,7 @@ test-deps: $(BIN)/.test-installed
 	fi
 
 lint: $(BIN)/.test-installed
-	$(BIN)/ruff check wgtui tests benchmarks scripts
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 unit: $(BIN)/.test-installed
