@@ -151,7 +151,7 @@ class Planner:
         raise ChangeRefused(f"No peer {query!r} on {self.ifname}: give a name, a public key or a unique prefix "
                             "of one (at least 4 characters).")
 
-    def _taken(self, exclude: Iterable[str] = ()) -> dict[ipaddress_net, tuple[str, str]]:
+    def prefix_owners(self, exclude: Iterable[str] = ()) -> dict[ipaddress_net, tuple[str, str]]:
         """Every allowed-IP prefix in use (file and runtime), normalised, -> (public key, name)."""
         skip = set(exclude)
         out: dict[ipaddress_net, tuple[str, str]] = {}
@@ -181,7 +181,7 @@ class Planner:
     def _check_allowed_ips(self, ips: tuple[str, ...], owner: str, exclude: Iterable[str]) -> tuple[list[str],
                                                                                                   list[str]]:
         """Refuse a prefix another peer has (it would silently move); warn on containment; note routes."""
-        taken = self._taken(exclude)
+        taken = self.prefix_owners(exclude)
         warnings: list[str] = []
         for ip in ips:
             net = ipalloc.network(ip)
@@ -207,7 +207,7 @@ class Planner:
 
     def auto_allowed_ips(self) -> tuple[str, ...]:
         """The next free host address in each Address subnet of the interface (one IPv4, one IPv6)."""
-        used = list(self._taken())
+        used = list(self.prefix_owners())
         subnets = self._subnets()
         used += [ipalloc.network(str(s.ip)) for s in subnets]
         picked: list[str] = []
@@ -338,8 +338,11 @@ class Planner:
         return self.make_plan("edit", f"Edit peer {label} on {self.ifname}", doc, runtime, warnings, notes,
                           peer.public_key)
 
-    def rotate_now(self, query: str, *, public_key: str | None = None) -> Plan:
-        """Swap at once: the new key takes the AllowedIPs and the old key goes, in one runtime transaction."""
+    def rotate_now(self, query: str, *, public_key: str | None = None, staged: bool = False) -> Plan:
+        """Swap at once: the new key takes the AllowedIPs and the old key goes, in one runtime transaction.
+
+        With `staged`, the same final change as StagedRotation reaches it (its preview): no cut-off warning.
+        """
         old = self.resolve(query)
         if not old.in_file:
             raise ChangeRefused("Only peers in the config file can be rotated (adopt it into the file first).")
@@ -362,11 +365,16 @@ class Planner:
                                   persistent_keepalive=live.persistent_keepalive if live else KEEP),
                        PeerUpdate(old.public_key, remove=True)]
         label = old.name or keys.short_key(old.public_key)
-        warnings = [f"The client still using the old key ({label}) is cut off at once: give it the new config "
-                    "now. Use a staged rotation to avoid that."]
+        warnings = [] if staged else [
+            f"The client still using the old key ({label}) is cut off at once: give it the new config now. Use a "
+            "staged rotation to avoid that."]
+        notes = ["Staged: nobody is cut off. The old key keeps working until the new one has handshaken; cancelling "
+                 "before that removes the new key again."] if staged else []
         client = self.client_for(private, _client_addresses(ips), psk) if private else None
-        return self.make_plan("rotate", f"Rotate the key of {label} on {self.ifname} (now)", after, runtime,
-                          warnings + (client.warnings() if client else []), [], public_key,
+        title = f"Staged rotation of {label} on {self.ifname}" if staged else \
+            f"Rotate the key of {label} on {self.ifname} (now)"
+        return self.make_plan("rotate", title, after, runtime, warnings + (client.warnings() if client else []),
+                          notes, public_key,
                           old_public_key=old.public_key, client=client, peer_name=old.name)
 
     def rotate_psk(self, query: str) -> Plan:

@@ -39,8 +39,16 @@ class ClientConfig:
     def warnings(self) -> list[str]:
         if not self.server_endpoint:
             return ["No server endpoint is set: the client config says SERVER_ADDRESS:51820. Set the address "
-                    "clients use to reach this server (setting `endpoint` in wgtui.json, or --server-endpoint)."]
+                    "clients use to reach this server (the form's server endpoint, `--server-endpoint`, or "
+                    "`endpoint` in CONFIG_DIR/wgtui.json)."]
         return []
+
+
+def client_config_path(config_dir: Path, ifname: str, name: str) -> Path:
+    """Where wgtui keeps a client config it generated: CONFIG_DIR/clients/IF-NAME.conf (the name made safe
+    for a file name: names are validated, but a path separator must never get through)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip("-.")[:40] or "peer"
+    return config_dir / "clients" / f"{ifname}-{safe}.conf"
 
 
 def save_client_config(path: Path, config: ClientConfig) -> None:

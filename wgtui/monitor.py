@@ -2,25 +2,48 @@
 
 from __future__ import annotations
 
+import gc
 import heapq
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from wgtui.backends.base import Backend, BackendError
+from wgtui.conf import PeerView
+from wgtui.config_source import EMPTY as EMPTY_CONFIG
+from wgtui.config_source import ConfigView
+from wgtui.drift import Drift, peer_drift
 from wgtui.history import BUCKETS, History
+from wgtui.ipalloc import network
 from wgtui.model import REJECT_AFTER_TIME, InterfaceState, PeerState, PeerStatus
 
 log = logging.getLogger(__name__)
 
-NamesFor = Callable[[str], Mapping[str, str]]
-"""Maps an interface name to {public key: friendly name}; returns the same object while nothing changed."""
+FREEZE_AFTER_PEERS = 1000
+"""From this many peers in a first poll, the objects alive after it are frozen out of the cyclic garbage collector
+(gc.freeze): its full passes over every peer's state and row took 65 ms at 10,000 peers and 260 ms at 50,000,
+stalling the dashboard every half minute. Those objects are freed by reference counting when replaced."""
+
+ConfigFor = Callable[[str], ConfigView]
+"""Maps an interface name to what its config file says; returns the same object while nothing changed."""
 
 
-def _no_names(_ifname: str) -> Mapping[str, str]:
-    return {}
+def _no_config(_ifname: str) -> ConfigView:
+    return EMPTY_CONFIG
+
+
+def _file_state(view: PeerView) -> PeerState:
+    """A file-only peer as a row can show it: what the file says, no handshake, no traffic."""
+    ips = []
+    for ip in view.allowed_ips:
+        try:
+            ips.append(str(network(ip)))
+        except ValueError:
+            ips.append(ip)
+    return PeerState(public_key=view.public_key or "", endpoint=view.endpoint, allowed_ips=tuple(ips),
+                     persistent_keepalive=view.persistent_keepalive or 0, has_preshared_key=bool(view.preshared_key))
 
 
 def peer_status(peer: PeerState, now: float, online_after: float) -> PeerStatus:
@@ -41,10 +64,17 @@ class PeerRow:
     rx_rate: float | None
     """Bytes per second since the previous poll; None before two polls or right after a counter reset."""
     tx_rate: float | None
+    drift: tuple[Drift, ...] = ()
+    """How the interface and the config file disagree about this peer (empty: they agree, or no file)."""
 
     @property
     def key(self) -> str:
         return self.peer.public_key
+
+    @property
+    def file_only(self) -> bool:
+        """In the config file but not on the interface: shown so that drift is visible, never counted."""
+        return Drift.FILE_ONLY in self.drift
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +123,17 @@ class _Tracker:
     def __init__(self, name: str, online_after: float) -> None:
         self.name = name
         self.online_after = online_after
+        self.config: ConfigView = EMPTY_CONFIG
+        self.config_changed = False
+        """The current poll brought a new config: every row's drift is computed once, after the peers."""
+        self._clear()
+
+    def _clear(self) -> None:
         self.peers: Mapping[str, PeerState] = {}
         self.rows: dict[str, PeerRow] = {}
         self.histories: dict[str, History] = {}
-        self.names: Mapping[str, str] = {}
+        self.file_only: set[str] = set()
+        """Rows of peers that are only in the config file."""
         self.time = 0.0
         self.active: set[str] = set()
         self.unmeasured: set[str] = set()
@@ -105,11 +142,27 @@ class _Tracker:
         self.online = 0
         self.seen = False
 
-    def _row(self, peer: PeerState, name: str, now: float, rx: float | None, tx: float | None) -> PeerRow:
+    def _drift(self, key: str, peer: PeerState | None) -> tuple[Drift, ...]:
+        file_peers = self.config.peers
+        return () if file_peers is None else peer_drift(peer, file_peers.get(key))
+
+    def _row(self, peer: PeerState, now: float, rx: float | None, tx: float | None) -> PeerRow:
+        key = peer.public_key
         status = peer_status(peer, now, self.online_after)
         if status is PeerStatus.ONLINE:
-            heapq.heappush(self.expiries, (peer.latest_handshake + self.online_after, peer.public_key))
-        return PeerRow(peer=peer, name=name, status=status, rx_rate=rx, tx_rate=tx)
+            heapq.heappush(self.expiries, (peer.latest_handshake + self.online_after, key))
+        old = self.rows.get(key)
+        if self.config_changed:
+            drift = old.drift if old is not None else ()  # _reconcile_file computes every row's drift next
+        elif (old is not None and old.peer.allowed_ips == peer.allowed_ips
+                and old.peer.persistent_keepalive == peer.persistent_keepalive
+                and old.peer.has_preshared_key == peer.has_preshared_key and Drift.FILE_ONLY not in old.drift):
+            # Traffic changes counters and handshakes every poll; drift depends on none of them. Comparing with
+            # the file (prefixes parsed by ipaddress) for every busy peer every second was most of a poll's cost.
+            drift = old.drift
+        else:
+            drift = self._drift(key, peer)
+        return PeerRow(peer, self.config.names.get(key, ""), status, rx, tx, drift)
 
     def _store(self, key: str, row: PeerRow, upserts: dict[str, PeerRow]) -> None:
         old = self.rows.get(key)
@@ -117,28 +170,31 @@ class _Tracker:
         self.rows[key] = row
         upserts[key] = row
 
+    def _drop(self, key: str) -> None:
+        row = self.rows.pop(key)
+        self.online -= row.status is PeerStatus.ONLINE
+        self.histories.pop(key, None)
+        self.active.discard(key)
+        self.unmeasured.discard(key)
+
     def down(self, state: InterfaceState) -> InterfaceDelta:
         """The interface cannot be read: forget its peers; it starts afresh when it comes back."""
         removed = tuple(self.rows)
-        self.peers, self.rows, self.histories = {}, {}, {}
-        self.active, self.unmeasured, self.expiries = set(), set(), []
-        self.online, self.time, self.seen = 0, 0.0, False
+        self._clear()
         return InterfaceDelta(summary=InterfaceSummary(state=state), removed=removed)
 
-    def poll(self, state: InterfaceState, names: Mapping[str, str], now: float) -> InterfaceDelta:
+    def poll(self, state: InterfaceState, config: ConfigView, now: float) -> InterfaceDelta:
         upserts: dict[str, PeerRow] = {}
+        removed: list[str] = []
         first = not self.seen
         self.seen = True
         old_peers = self.peers
         dt = now - self.time if self.time else 0.0
-        new_names = names is not self.names
-        removed = tuple(old_peers.keys() - state.peers.keys()) if old_peers else ()
-        for key in removed:
-            row = self.rows.pop(key)
-            self.online -= row.status is PeerStatus.ONLINE
-            self.histories.pop(key, None)
-            self.active.discard(key)
-            self.unmeasured.discard(key)
+        new_config = self.config_changed = config is not self.config
+        self.config = config
+        for key in (old_peers.keys() - state.peers.keys()) if old_peers else ():
+            self._drop(key)
+            removed.append(key)
         was_idle_unknown = self.unmeasured if dt > 0 else set()
         if dt > 0:
             self.unmeasured = set()
@@ -164,28 +220,50 @@ class _Tracker:
                     self._history(key).add(now, peer.rx_bytes, peer.tx_bytes)
             if rx_rate is None:
                 self.unmeasured.add(key)
-            self._store(key, self._row(peer, names.get(key, ""), now, rx_rate, tx_rate), upserts)
+            if key in self.file_only:
+                self.file_only.discard(key)
+                self._drop(key)
+            self._store(key, self._row(peer, now, rx_rate, tx_rate), upserts)
         for key in (was_active - self.active) | was_idle_unknown:
             if key in upserts or key not in self.rows:
                 continue
-            row = self.rows[key]
-            self._store(key, PeerRow(row.peer, row.name, row.status, 0.0, 0.0), upserts)
-        if new_names:
-            for key, row in self.rows.items():
-                name = names.get(key, "")
-                if name != row.name:
-                    self._store(key, PeerRow(row.peer, name, row.status, row.rx_rate, row.tx_rate), upserts)
-            self.names = names
+            self._store(key, replace(self.rows[key], rx_rate=0.0, tx_rate=0.0), upserts)
+        if new_config or removed:
+            self._reconcile_file(state, new_config, upserts, removed)
         self._expire(now, upserts)
         self.peers = state.peers
         self.time = now
         rx_total = sum(self.rows[k].rx_rate or 0.0 for k in self.active)
         tx_total = sum(self.rows[k].tx_rate or 0.0 for k in self.active)
-        summary = InterfaceSummary(state=state, online=self.online, total=len(self.rows),
+        summary = InterfaceSummary(state=state, online=self.online, total=len(self.rows) - len(self.file_only),
                                    rx_rate=rx_total, tx_rate=tx_total)
         if first:
             return InterfaceDelta(summary=summary, upserts=dict(self.rows), reset=True)
-        return InterfaceDelta(summary=summary, upserts=upserts, removed=removed)
+        removed_now = tuple(k for k in removed if k not in self.rows)
+        return InterfaceDelta(summary=summary, upserts=upserts, removed=removed_now)
+
+    def _reconcile_file(self, state: InterfaceState, new_config: bool, upserts: dict[str, PeerRow],
+                        removed: list[str]) -> None:
+        """Names and drift after the file changed (every row: rare), and rows for peers only in the file."""
+        config = self.config
+        if new_config:
+            for key, row in list(self.rows.items()):
+                if key in self.file_only:
+                    continue
+                name, drift = config.names.get(key, ""), self._drift(key, row.peer)
+                if (name, drift) != (row.name, row.drift):
+                    self._store(key, replace(row, name=name, drift=drift), upserts)
+        file_peers = config.peers or {}
+        wanted = {k for k in file_peers if k not in state.peers}
+        for key in self.file_only - wanted:
+            self._drop(key)
+            removed.append(key)
+        for key in wanted:
+            row = PeerRow(_file_state(file_peers[key]), config.names.get(key, ""), PeerStatus.NEVER, None, None,
+                          (Drift.FILE_ONLY,))
+            if self.rows.get(key) != row:
+                self._store(key, row, upserts)
+        self.file_only = wanted
 
     def _expire(self, now: float, upserts: dict[str, PeerRow]) -> None:
         """Turn online peers stale when their handshake ages past the threshold, without scanning every peer."""
@@ -196,7 +274,7 @@ class _Tracker:
             if (row is None or row.status is not PeerStatus.ONLINE
                     or row.peer.latest_handshake + self.online_after != when):
                 continue
-            self._store(key, PeerRow(row.peer, row.name, PeerStatus.STALE, row.rx_rate, row.tx_rate), upserts)
+            self._store(key, replace(row, status=PeerStatus.STALE), upserts)
 
     def _history(self, key: str) -> History:
         hist = self.histories.get(key)
@@ -209,19 +287,21 @@ class Monitor:
     """Polls a backend at a steady interval in one thread (polls never overlap) and reports deltas."""
 
     def __init__(self, backend: Backend, *, interval: float = 1.0, online_after: float = REJECT_AFTER_TIME,
-                 interfaces: list[str] | None = None, names_for: NamesFor = _no_names,
+                 interfaces: list[str] | None = None, config_for: ConfigFor = _no_config,
                  clock: Callable[[], float] = time.time) -> None:
         self.backend = backend
         self.interval = interval
         self.online_after = online_after
         self.fixed_interfaces = interfaces
-        self.names_for = names_for
+        self.config_for = config_for
         self.clock = clock
         self._trackers: dict[str, _Tracker] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._frozen = False
+        self._freeze_next = False
 
     def watched(self) -> list[str]:
         if self.fixed_interfaces is not None:
@@ -241,11 +321,17 @@ class Monitor:
                 log.warning("discovery failed: %s", exc)
             for gone in set(self._trackers) - set(names):
                 del self._trackers[gone]
+            if self._freeze_next:
+                self._freeze_next = False
+                gc.freeze()
             for ifname in names:
                 tracker = self._trackers.get(ifname)
                 if tracker is None:
                     tracker = self._trackers[ifname] = _Tracker(ifname, self.online_after)
                 deltas.append(self._poll_interface(tracker, now))
+                if deltas[-1].reset and len(deltas[-1].upserts) >= FREEZE_AFTER_PEERS and not self._frozen:
+                    # Freeze at the start of the next poll, once the UI has built its rows from this one.
+                    self._frozen = self._freeze_next = True
             return Update(time=now, interfaces=tuple(deltas), poll_seconds=time.perf_counter() - started)
 
     def _poll_interface(self, tracker: _Tracker, now: float) -> InterfaceDelta:
@@ -255,11 +341,11 @@ class Monitor:
         except BackendError as exc:  # InterfaceGone and NotPermitted included: shown as down, with the reason
             return tracker.down(InterfaceState(name=ifname, backend=self.backend.kind, up=False, error=str(exc)))
         try:
-            names = self.names_for(ifname)
+            config = self.config_for(ifname)
         except Exception as exc:  # a broken config file must not stop the live view
-            log.warning("names for %s: %s", ifname, exc)
-            names = tracker.names
-        return tracker.poll(state, names, now)
+            log.warning("config for %s: %s", ifname, exc)
+            config = tracker.config
+        return tracker.poll(state, config, now)
 
     def history(self, ifname: str, public_key: str, now: float | None = None) -> tuple[list[int], list[int]]:
         """The peer's byte counts per bucket over the last ten minutes (zeros when it has none)."""

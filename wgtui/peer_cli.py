@@ -1,4 +1,4 @@
-"""Provides `wgtui peer add|remove|edit|rotate`: the change pipeline for scripts, with --dry-run and --json."""
+"""Provides `wgtui peer add|remove|edit|rotate|sync`: the change pipeline for scripts, with --dry-run and --json."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from wgtui import keys
 from wgtui.apply import ApplyResult, apply_plan, describe
 from wgtui.backends.base import Backend, BackendError
 from wgtui.changes import ChangeRefused, Plan, Planner
-from wgtui.client_config import save_client_config
+from wgtui.client_config import client_config_path, save_client_config
 from wgtui.conf import ConfError
 from wgtui.model import KEEP
 from wgtui.settings import load as load_settings
@@ -98,6 +98,16 @@ def add_peer_parser(sub: Any) -> None:
     rot.add_argument("--timeout", type=float, metavar="SEC", help="staged: how long to wait for the handshake")
     _client_options(rot)
 
+    sync = cmds.add_parser("sync", help="bring the file and the running interface back in step (drift)",
+                           epilog=CHANGE_EPILOG + "\nBy default nothing is deleted: a peer only on the interface is "
+                           "adopted into the file, a peer only in the file is brought up, and for differing "
+                           "AllowedIPs, keepalive or PSK the file wins. --adopt picks one side for the peers named.",
+                           formatter_class=fmt)
+    _change_options(sync)
+    sync.add_argument("peers", nargs="*", metavar="PEER", help="only these peers (default: every drifting peer)")
+    sync.add_argument("--adopt", choices=["file", "runtime"],
+                      help="file: the interface takes the file's values; runtime: the file takes the interface's")
+
 
 def _print_plan(plan: Plan, out: TextIO, color: bool) -> None:
     out.write(f"{plan.title}\n")
@@ -141,15 +151,10 @@ def _write_client(args: argparse.Namespace, plan: Plan, config_dir: Path, out: T
     if target == "-":
         out.write(plan.client.text())
         return "-"
-    path = Path(target) if target else config_dir / "clients" / f"{plan.ifname}-{_safe(plan.peer_name)}.conf"
+    path = Path(target) if target else client_config_path(config_dir, plan.ifname, plan.peer_name)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     save_client_config(path, plan.client)
     return str(path)
-
-
-def _safe(name: str) -> str:
-    """A file name from a peer name (names are validated, but a path separator must never get through)."""
-    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip("-.")[:40] or "peer"
 
 
 def run_peer(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -212,6 +217,15 @@ def _make_plan(args: argparse.Namespace, planner: Planner) -> Plan:
 
         return planner.edit(args.peer, name=given(args.name), allowed_ips=given(args.allowed_ips),
                             keepalive=given(args.keepalive), endpoint=given(args.endpoint))
+    if cmd == "sync":
+        from wgtui.sync import Side, default_side, drift_of, plan_sync
+
+        if not args.peers and not args.adopt:
+            return plan_sync(planner)
+        drift = drift_of(planner)
+        targets = [planner.resolve(p).public_key for p in args.peers] if args.peers else list(drift)
+        sides: dict[str, Side] = {k: args.adopt or default_side(drift.get(k, ())) for k in targets}
+        return plan_sync(planner, sides)
     if args.mode == "psk":
         return planner.rotate_psk(args.peer)
     return planner.rotate_now(args.peer, public_key=args.public_key)

@@ -59,7 +59,7 @@ class StagedRotation:
             raise ChangeRefused("A staged rotation needs the peer both in the config file and on the running "
                                 "interface (see the drift marks).")
         # The final plan is the same file change as an immediate rotation: shown as the preview up front.
-        self.plan: Plan = planner.rotate_now(query, public_key=public_key)
+        self.plan: Plan = planner.rotate_now(query, public_key=public_key, staged=True)
         self.new_key = self.plan.public_key
         self.client: ClientConfig | None = self.plan.client
         live = planner.runtime.peers[self.old.public_key]

@@ -102,7 +102,7 @@ def read_all(backend: Backend, only: str | None) -> tuple[list[InterfaceState], 
 
 def run_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from wgtui.cli import open_backend
-    from wgtui.names_source import ConfigNames
+    from wgtui.config_source import ConfigSource
 
     out = out or sys.stdout
     backend, config_dir = open_backend(args.demo, args.config_dir)
@@ -113,8 +113,8 @@ def run_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
             print(f"wgtui: {reason}{hint}", file=sys.stderr)
             return 1
         now = time.time()
-        source = ConfigNames(config_dir)
-        names_of = {iface.name: source(iface.name) for iface in ifaces}
+        source = ConfigSource(config_dir)
+        names_of = {iface.name: source.names(iface.name) for iface in ifaces}
         if args.json:
             doc = {"time": int(now),
                    "interfaces": [interface_json(i, names_of[i.name], now, args.online_after) for i in ifaces]}

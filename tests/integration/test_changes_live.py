@@ -220,3 +220,27 @@ def test_dry_run_changes_nothing_and_prints_the_diff(lab: Lab, tmp_path: Path) -
                        "--config-dir", str(tmp_path), "--yes")
     assert refused.returncode == 1 and "already belongs to site-b" in refused.stderr
     assert conf.read_bytes() == before_file and live_peers(lab, a) == before_live
+
+
+def test_sync_adopts_a_hand_added_peer_and_brings_up_a_file_only_one(lab: Lab, tmp_path: Path) -> None:
+    from wgtui import keys
+
+    a, b = lab.pair()
+    assert b.address
+    by_hand = keys.keypair()[1]
+    lab.set_peer(a, by_hand, allowed_ips=["10.97.1.1/32"], keepalive=15)  # `wg set` by hand, never written down
+    only_in_file = keys.keypair()[1]
+    conf = server_config(tmp_path, a, {"site-b": (b.public_key, f"{b.address}/32"),
+                                       "retired": (only_in_file, "10.97.2.2/32")})
+    preview = wgtui_in(a.ns, "peer", "sync", a.ifname, "--config-dir", str(tmp_path), "--dry-run")
+    assert preview.returncode == 0, preview.stderr
+    assert "only on the interface" in preview.stdout and "only in the file" in preview.stdout
+    done = wgtui_in(a.ns, "peer", "sync", a.ifname, "--config-dir", str(tmp_path), "--yes")
+    assert done.returncode == 0, done.stderr
+    live = live_peers(lab, a)
+    assert live[only_in_file] == (("10.97.2.2/32",), 0, False) and by_hand in live  # nothing was deleted
+    doc = Document.read(conf)
+    hand = doc.find_peer(by_hand)
+    assert hand is not None and hand.allowed_ips == ("10.97.1.1/32",) and hand.persistent_keepalive == 15
+    again = wgtui_in(a.ns, "peer", "sync", a.ifname, "--config-dir", str(tmp_path), "--dry-run")
+    assert again.returncode == 1 and "nothing to sync" in again.stderr

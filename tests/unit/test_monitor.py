@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from tests.fakes import Clock, FakeBackend
-from wgtui.model import PeerStatus
+from pathlib import Path
+
+from tests.fakes import Clock, FakeBackend, key
+from wgtui.config_source import ConfigSource, ConfigView
+from wgtui.drift import Drift
+from wgtui.model import PeerState, PeerStatus
 from wgtui.monitor import Monitor
 
 
@@ -100,16 +104,43 @@ def test_removed_peers_and_vanished_interface_then_recovery() -> None:
 def test_names_change_reported_only_for_peers_whose_name_changed() -> None:
     backend, clock = FakeBackend(), Clock()
     keys = backend.add_peers("wg0", 3)
-    names = {"wg0": {keys[0]: "alice"}}
-    mon = Monitor(backend, clock=clock, names_for=lambda ifname: names[ifname])
+    configs = {"wg0": ConfigView(names={keys[0]: "alice"})}
+    mon = Monitor(backend, clock=clock, config_for=lambda ifname: configs[ifname])
     (delta,) = mon.poll_once().interfaces
     assert delta.upserts[keys[0]].name == "alice" and delta.upserts[keys[1]].name == ""
     clock.tick()
     mon.poll_once()
-    names["wg0"] = {keys[0]: "alice", keys[2]: "carol"}
+    configs["wg0"] = ConfigView(names={keys[0]: "alice", keys[2]: "carol"})
     clock.tick()
     (delta,) = mon.poll_once().interfaces
     assert list(delta.upserts) == [keys[2]] and delta.upserts[keys[2]].name == "carol"
+
+
+def test_drift_marks_and_file_only_rows_follow_the_file_and_the_interface(tmp_path: Path) -> None:
+    backend, clock = FakeBackend(), Clock()
+    live = backend.add_peers("wg0", 2, allowed_ips=("10.0.0.2/32",))
+    (tmp_path / "wg0.conf").write_text(
+        f"[Interface]\nListenPort = 1\n\n[Peer]\nPublicKey = {live[0]}\nAllowedIPs = 10.0.0.2\n\n"
+        f"# friendly_name = gone\n[Peer]\nPublicKey = {key(50)}\nAllowedIPs = 10.0.0.50/32\n")
+    mon = Monitor(backend, clock=clock, config_for=ConfigSource(tmp_path))
+    (delta,) = mon.poll_once().interfaces
+    rows = delta.upserts
+    assert rows[live[0]].drift == ()  # 10.0.0.2 in the file is 10.0.0.2/32 on the interface
+    assert rows[live[1]].drift == (Drift.RUNTIME_ONLY,)
+    assert rows[key(50)].drift == (Drift.FILE_ONLY,) and rows[key(50)].name == "gone" and rows[key(50)].file_only
+    assert delta.summary.total == 2  # a file-only peer is shown, not counted
+    # The peer leaves the interface but stays in the file: its row turns into a file-only row, not a removal.
+    del backend.ifaces["wg0"][live[0]]
+    clock.tick()
+    (delta,) = mon.poll_once().interfaces
+    assert delta.removed == () and delta.upserts[live[0]].drift == (Drift.FILE_ONLY,)
+    # The file-only peer comes up: a live row replaces the file row.
+    backend.add_peers("wg0", 0)
+    backend.ifaces["wg0"][key(50)] = PeerState(key(50), allowed_ips=("10.0.0.50/32",))
+    clock.tick()
+    (delta,) = mon.poll_once().interfaces
+    assert delta.upserts[key(50)].drift == () and delta.upserts[key(50)].name == "gone"
+    assert delta.summary.total == 2
 
 
 def test_interfaces_appear_and_disappear_with_discovery() -> None:

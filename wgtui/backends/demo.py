@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import random
 import tempfile
 import time
@@ -32,6 +33,18 @@ class _Sim:
     """Bytes per second while active."""
     roaming: bool = False
     resets: bool = False
+    connects_at: float | None = None
+    """For a peer added at runtime: when its (imaginary) client first handshakes, as a real one would once
+    it has its config. Lets every change flow, staged key rotation included, run to the end on the demo."""
+
+
+#: Seconds after being added until a new demo peer's client handshakes (scanning a QR code takes about that).
+CONNECT_DELAY = 5.0
+
+
+def _demo_psk(public_key: str) -> str:
+    """A stable preshared key per demo peer, derived without touching the simulation's random sequence."""
+    return keys.b64(hashlib.sha256(f"demo psk {public_key}".encode()).digest())
 
 
 def _fake_key(rng: random.Random) -> str:
@@ -114,6 +127,10 @@ class _DemoInterface:
         self.last = now
         rng = self.rng
         for key, sim in self.sims.items():
+            if sim.connects_at is not None and now >= sim.connects_at and key in self.peers:
+                sim.kind, sim.connects_at = "idle", None
+                self.peers[key] = replace(self.peers[key], latest_handshake=int(now))
+                continue
             if sim.kind not in ("active", "idle"):
                 continue
             # Most idle peers carry nothing in a given second: their state objects stay as they were.
@@ -148,12 +165,21 @@ class _DemoInterface:
                  f"ListenPort = {self.listen_port}",
                  f"PrivateKey = {self.private_key}",
                  ""]
-        for key, peer in self.peers.items():
-            lines += [f"# friendly_name = {self.names[key]}", "[Peer]", f"PublicKey = {key}",
-                      f"AllowedIPs = {', '.join(peer.allowed_ips)}"]
+        for i, (key, peer) in enumerate(self.peers.items()):
+            if i == 5:
+                continue  # as if added by hand with `wg set` and never written down: drift to show
+            lines += [f"# friendly_name = {self.names[key]}", "[Peer]", f"PublicKey = {key}"]
+            if peer.has_preshared_key:
+                lines.append(f"PresharedKey = {_demo_psk(key)}")
+            lines.append(f"AllowedIPs = {', '.join(peer.allowed_ips)}")
             if peer.persistent_keepalive:
                 lines.append(f"PersistentKeepalive = {peer.persistent_keepalive}")
             lines.append("")
+        if len(self.peers) > 5:
+            # And one peer the file has but the interface does not (its removal was never written back).
+            gone = keys.b64(hashlib.sha256(f"{self.name} retired".encode()).digest())
+            lines += ["# friendly_name = retired-laptop", "[Peer]", f"PublicKey = {gone}",
+                      f"AllowedIPs = 10.{self.subnet}.250.250/32", ""]
         return "\n".join(lines)
 
 
@@ -222,12 +248,14 @@ class DemoBackend:
             if up.persistent_keepalive is not KEEP:
                 peer = replace(peer, persistent_keepalive=up.persistent_keepalive)
             iface.peers[up.public_key] = peer
-            iface.sims.setdefault(up.public_key, _Sim(kind="never", phase=0, mean_rate=0))
+            if up.public_key not in iface.sims:
+                iface.sims[up.public_key] = _Sim(kind="never", phase=0, mean_rate=2e3,
+                                                 connects_at=self.clock() + CONNECT_DELAY)
 
     def preshared_key(self, ifname: str, public_key: str) -> str | None:
-        # The simulation keeps only PSK presence, like the model; an undo restores a fresh one.
+        # The simulation keeps only PSK presence, like the model: the value is the stable demo one.
         peer = self._iface(ifname).peers.get(public_key)
-        return keys.generate_preshared_key() if peer and peer.has_preshared_key else None
+        return _demo_psk(public_key) if peer and peer.has_preshared_key else None
 
     def close(self) -> None:
         if self._tmp is not None:

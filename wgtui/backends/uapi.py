@@ -37,21 +37,25 @@ _IFF_UP = 0x1
 
 @dataclass(slots=True)
 class PeerCache:
-    """Each peer's text of the previous poll (preshared key redacted) and its PeerState, for one interface."""
+    """Each peer's text of the previous poll (preshared key left out) and its PeerState, for one interface."""
 
     entries: dict[bytes, tuple[bytes, PeerState]]
+    """By public key in hex: the peer's text after its preshared-key line (wireguard-go's order), or a NUL and the
+    whole text with the key redacted when the daemon wrote another order."""
     parsed: int = 0
     """Peers parsed in the latest read."""
     reused: int = 0
     """Peers whose text was byte-identical to the previous read, returned as the same object."""
+    peers: dict[str, PeerState] | None = None
+    """The latest read's peers in order: when no peer came or went, the next read starts from a copy of it."""
 
 
 def new_cache() -> PeerCache:
     return PeerCache({})
 
 
-def split_answer(data: bytes) -> tuple[bytes, int]:
-    """(body without the errno line, errno) of one UAPI answer, which ends `errno=N\\n\\n`."""
+def _errno_line(data: bytes) -> tuple[int, int]:
+    """(offset of the errno line, errno) of one UAPI answer, which ends `errno=N\\n\\n`."""
     if not data.endswith(b"\n\n"):
         raise BackendError("The WireGuard daemon's answer ended early (no errno line).")
     end = len(data) - 2
@@ -60,9 +64,14 @@ def split_answer(data: bytes) -> tuple[bytes, int]:
     if not last.startswith(b"errno="):
         raise BackendError("The WireGuard daemon's answer did not end with an errno line.")
     try:
-        code = int(last[6:])
+        return start, int(last[6:])
     except ValueError:
         raise BackendError("The WireGuard daemon answered with a malformed errno line.") from None
+
+
+def split_answer(data: bytes) -> tuple[bytes, int]:
+    """(body without the errno line, errno) of one UAPI answer, which ends `errno=N\\n\\n`."""
+    start, code = _errno_line(data)
     return data[: max(start - 1, 0)], code
 
 
@@ -116,15 +125,24 @@ def parse_get(data: bytes, ifname: str, cache: PeerCache | None = None, up: bool
 
     Raises BackendError when the daemon reports an error or the text is malformed.
     """
-    body, code = split_answer(data)
+    start, code = _errno_line(data)
     if code != 0:
         raise BackendError(f"The WireGuard daemon of {ifname} could not report its state ({errno_text(code)}).")
     cache = cache if cache is not None else new_cache()
-    parts = (b"\n" + body).split(_PEER_SEP)
+    # Split the answer as it is (no copy of a body without the errno line): the first part holds the device lines
+    # (or nothing, when the answer starts with a peer), and the errno line is cut off the last part.
+    parts = (data if data[:11] != b"public_key=" else b"\n" + data).split(_PEER_SEP)
+    tail = len(data) - start + 1
+    if len(parts) == 1:
+        parts[0] = parts[0][: max(0, len(parts[0]) - tail)]
+    else:
+        parts[-1] = parts[-1][: len(parts[-1]) - tail]
     public_key: str | None = None
     listen_port = fwmark = 0
-    fresh: dict[bytes, tuple[bytes, PeerState]] = {}
-    parsed = reused = 0
+    old = cache.entries
+    changed: list[tuple[bytes, bytes, PeerState]] = []
+    pubs: list[bytes] = []
+    hits = 0
     try:
         for line in parts[0].split(b"\n"):
             key, _, value = line.partition(b"=")
@@ -136,30 +154,50 @@ def parse_get(data: bytes, ifname: str, cache: PeerCache | None = None, up: bool
                 listen_port = int(value)
             elif key == b"fwmark":
                 fwmark = int(value)
-        old = cache.entries
+        # The hot loop of a poll: one pass of slices and comparisons per peer, parsing only peers whose text
+        # changed. wireguard-go writes the preshared key right after the public key: the text after that line is
+        # compared, and the key's presence through the cached state, so that no secret is ever kept.
+        get = old.get
         for chunk in parts[1:]:
-            pub_hex = chunk[:64]
-            if len(pub_hex) != 64 or chunk[64:65] not in (b"\n", b""):
+            pub = chunk[:64]
+            if len(pub) != 64 or chunk[64:65] not in (b"\n", b""):
                 raise ValueError("a public_key line is not 64 hex digits")
-            text = _redacted(chunk)
-            known = old.get(pub_hex)
-            if known is not None and known[0] == text:
-                fresh[pub_hex] = known
-                reused += 1
-            else:
-                fresh[pub_hex] = (text, _parse_peer(chunk))
-                parsed += 1
+            pubs.append(pub)
+            known = get(pub)
+            # startswith/endswith at offsets compare in place: an unchanged peer costs no copy of its text.
+            fast = chunk.startswith(_PSK_AFTER_KEY, 64) and chunk.startswith(b"\n", 143)
+            if known is not None:
+                hits += 1
+                if fast:
+                    if (len(chunk) - 144 == len(known[0]) and chunk.endswith(known[0])
+                            and known[1].has_preshared_key != chunk.startswith(_ZERO_HEX, 79)):
+                        continue
+                elif known[0] == b"\0" + _redacted(chunk):
+                    continue
+            changed.append((pub, chunk[144:] if fast else b"\0" + _redacted(chunk), _parse_peer(chunk)))
     except UnicodeDecodeError:
         # Not echoed: the offending bytes could belong to a key.
         raise BackendError(f"The WireGuard daemon of {ifname} answered with non-ASCII text.") from None
     except ValueError as exc:
         raise BackendError(f"The WireGuard daemon of {ifname} answered with malformed text ({exc}).") from None
-    # wireguard-go lists peers in Go map order, which changes on every read: keep known peers where they were
-    # and append new ones, as the kernel does, so the table does not reshuffle on every poll.
-    ordered = {k: fresh[k] for k in old if k in fresh}
-    ordered.update(fresh)
-    cache.entries, cache.parsed, cache.reused = ordered, parsed, reused
-    peers = {state.public_key: state for _, state in ordered.values()}
+    count = len(pubs)
+    if cache.peers is not None and hits == len(old) == count:
+        # The same peers as last time (a Go map: no key twice): update the changed ones in a copy, in place.
+        peers = cache.peers.copy()
+        for pub, text, state in changed:
+            old[pub] = (text, state)
+            peers[state.public_key] = state
+    else:
+        # Peers came or went. wireguard-go lists peers in Go map order, which changes on every read: keep known
+        # peers where they were and append new ones, as the kernel does, so the table does not reshuffle.
+        updated = {pub: (text, state) for pub, text, state in changed}
+        fresh = {pub: updated.get(pub) or old[pub] for pub in pubs}
+        entries = {k: fresh[k] for k in old if k in fresh}
+        entries.update(fresh)
+        cache.entries = entries
+        peers = {state.public_key: state for _, state in entries.values()}
+    cache.peers = peers
+    cache.parsed, cache.reused = len(changed), count - len(changed)
     return InterfaceState(name=ifname, backend="userspace", up=up, public_key=public_key,
                           listen_port=listen_port, fwmark=fwmark, peers=peers)
 

@@ -1,0 +1,75 @@
+"""Provides what the dashboard needs from an interface's config file (names, file peers), reloaded on change."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wgtui.conf import ConfError, Document, PeerView, read_peers_file
+
+
+@dataclass(frozen=True, eq=False)
+class ConfigView:
+    """One reading of the files. The same object is returned while they are unchanged, so the monitor can tell
+    "nothing changed" with one identity test instead of comparing thousands of peers."""
+
+    names: Mapping[str, str] = field(default_factory=dict)
+    peers: Mapping[str, PeerView] | None = None
+    """Peers of the file by public key; None when there is no readable file (then no drift can be judged)."""
+    error: str | None = None
+    """Why the file could not be used (not valid wg-quick, unreadable)."""
+
+
+EMPTY = ConfigView()
+
+
+def _stamp(path: Path) -> tuple[object, ...]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (None,)
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class ConfigSource:
+    """Callable: ifname -> ConfigView for CONFIG_DIR/IF.conf and CONFIG_DIR/peers, re-read only when one of
+    them changes on disk (two stat calls per poll)."""
+
+    def __init__(self, config_dir: Path) -> None:
+        self.config_dir = config_dir
+        self._cache: dict[str, tuple[tuple[object, ...], ConfigView]] = {}
+
+    def __call__(self, ifname: str) -> ConfigView:
+        conf = self.config_dir / f"{ifname}.conf"
+        peers_file = self.config_dir / "peers"
+        stamp = (_stamp(conf), _stamp(peers_file))
+        cached = self._cache.get(ifname)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        view = load(conf, peers_file)
+        self._cache[ifname] = (stamp, view)
+        return view
+
+    def names(self, ifname: str) -> Mapping[str, str]:
+        return self(ifname).names
+
+
+def load(conf: Path, peers_file: Path) -> ConfigView:
+    """Names from the peers file first, overridden by names in the interface's own config comments.
+
+    A missing or unreadable file (not root) gives no names and no file peers; a file that does not parse is
+    reported in `error` while the names of the peers file still apply.
+    """
+    names: dict[str, str] = {}
+    with contextlib.suppress(OSError, ConfError):
+        names.update(read_peers_file(peers_file))
+    try:
+        doc = Document.read(conf)
+    except OSError:
+        return ConfigView(names=names) if names else EMPTY
+    except ConfError as exc:
+        return ConfigView(names=names, error=f"{conf}: {exc}")
+    names.update(doc.names)
+    return ConfigView(names=names, peers={p.public_key: p for p in doc.peers if p.public_key})
