@@ -10,13 +10,15 @@ from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.screen import Screen
 
 from wgtui.backends.base import Backend
 from wgtui.backends.locked import LockedBackend
+from wgtui.config_source import ConfigSource
 from wgtui.model import REJECT_AFTER_TIME
 from wgtui.monitor import Monitor, Update
-from wgtui.names_source import ConfigNames
+from wgtui.ui.flows import ChangeFlows
 from wgtui.ui.screens.dashboard import SORT_CYCLE, SORT_TITLES, DashboardScreen
 from wgtui.ui.screens.help import HelpScreen
 
@@ -50,13 +52,21 @@ class WgtuiApp(App[None]):
         self.options = options = options or AppOptions()
         self.clock = options.clock
         self.monitor = Monitor(self.backend, interval=options.interval, online_after=options.online_after,
-                               interfaces=options.interfaces, names_for=ConfigNames(options.config_dir),
+                               interfaces=options.interfaces, config_for=ConfigSource(options.config_dir),
                                clock=options.clock)
         self.dashboard = DashboardScreen()
+        self.changes = ChangeFlows(self)
 
     @property
     def is_demo(self) -> bool:
         return self.backend.kind == "demo"
+
+    def get_driver_class(self) -> type[Driver]:
+        # Output goes through a screen diff that writes only the cells that changed (ui/screen_diff.py): a
+        # dashboard that redraws every second costs a fraction of the bytes over SSH.
+        from wgtui.ui.screen_diff import diffing
+
+        return diffing(super().get_driver_class())
 
     def on_mount(self) -> None:
         self.push_screen(self.dashboard)
@@ -79,15 +89,18 @@ class WgtuiApp(App[None]):
         return update
 
     async def action_quit(self) -> None:
+        self.changes.shutdown()
         self.monitor.stop()
         self.exit()
 
     def action_help(self) -> None:
         source = ("simulated interfaces (demo backend): nothing real is read or changed" if self.is_demo
                   else "the kernel through netlink, userspace WireGuard through /var/run/wireguard/*.sock")
-        self.push_screen(HelpScreen(self.options.online_after, self.options.notice, source))
+        self.push_screen(HelpScreen(self.options.online_after, self.options.notice, source,
+                                    read_only=self.options.read_only))
 
     def on_unmount(self) -> None:
+        self.changes.shutdown()
         self.monitor.stop()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -96,6 +109,19 @@ class WgtuiApp(App[None]):
         for sort in SORT_CYCLE:
             yield SystemCommand(f"Sort by {SORT_TITLES[sort]}", f"Order peers by {SORT_TITLES[sort]}",
                                 lambda sort=sort: dash.set_sort(sort))  # type: ignore[misc]
+        if not self.options.read_only:
+            yield SystemCommand("Add a peer", "Form → diff preview → apply live and to the file (a)",
+                                dash.action_add_peer)
+            yield SystemCommand("Edit the highlighted peer", "Name, allowed IPs, keepalive, endpoint (e)",
+                                dash.action_edit_peer)
+            yield SystemCommand("Remove the highlighted peer", "Confirm → diff preview → apply (d)",
+                                dash.action_remove_peer)
+            yield SystemCommand("Rotate the highlighted peer's key", "Staged, now, or preshared key only (r)",
+                                dash.action_rotate_peer)
+            yield SystemCommand("Show the saved client config", "The config and QR code wgtui saved for the "
+                                "highlighted peer (c)", dash.action_client_config)
+            yield SystemCommand("Sync file and interface", "Resolve drift peer by peer, choosing which side wins (y)",
+                                dash.action_sync)
         yield SystemCommand("Reverse sort order", "Flip the current order", dash.action_sort_reverse)
         yield SystemCommand("Filter peers", "Show only peers matching a text", dash.action_filter)
         yield SystemCommand("Toggle full public keys", "Show keys in full or shortened", dash.action_toggle_keys)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from wgtui.model import PeerStatus
 from wgtui.monitor import InterfaceDelta, PeerRow
+from wgtui.ui.blocklist import BlockList
 
 # Plain Python (no Textual): the table widget only draws what this model holds.
 
@@ -60,20 +60,50 @@ class Change:
     """Peers whose row object changed (drawn again if visible)."""
 
 
+def haystack(row: PeerRow) -> str:
+    """What the filter searches, casefolded: the name, public key, endpoint and allowed IPs."""
+    peer = row.peer
+    return f"{row.name}\0{peer.public_key}\0{peer.endpoint or ''}\0{' '.join(peer.allowed_ips)}".casefold()
+
+
 def matches(row: PeerRow, needle: str) -> bool:
     """Case-insensitive substring of the name, public key, endpoint or any allowed IP."""
-    if not needle:
-        return True
-    peer = row.peer
-    hay = f"{row.name}\0{peer.public_key}\0{peer.endpoint or ''}\0{' '.join(peer.allowed_ips)}"
-    return needle in hay.casefold()
+    return not needle or needle in haystack(row)
+
+
+SortKey = tuple[Any, str]
+"""(sort value, public key): unique per row, so that bisect finds exactly one entry."""
+
+
+def _batch_pays(moves: int, n: int) -> bool:
+    """Whether re-sorting everything beats moving rows one by one. Measured here: a move in the block list costs
+    ~3 µs whatever the size; filtering, merging (timsort sees a long sorted run and a short tail) and re-blocking
+    ~0.8 µs per row."""
+    return moves * 3 > 0.8 * n
+
+
+def _update(items: BlockList, remove: list[SortKey], add: list[SortKey]) -> None:
+    """Remove and insert sort keys in `items`, in place."""
+    if not _batch_pays(max(len(remove), len(add)), len(items)):
+        for sk in remove:
+            items.remove(sk)
+        for sk in add:
+            items.add(sk)
+        return
+    # By public key (a string caches its hash; a tuple does not). New keys of the same peers come after.
+    gone = {sk[1] for sk in remove}
+    kept = [sk for sk in items if sk[1] not in gone]
+    kept += add
+    kept.sort()
+    items.reset(kept)
 
 
 class PeerRows:
     """All rows of one interface plus the visible order (filtered, sorted), kept sorted incrementally.
 
-    Each update costs O(changed · log n) plus list moves done in C, not a re-sort: that is what keeps a tick
-    cheap with tens of thousands of peers.
+    Sort keys are plain tuples compared in C (no key function in bisect), kept in a BlockList: an update costs
+    O(changed · log n); when a large share of the rows moves at once, one filter pass and one merge. A filter change
+    re-filters the already sorted list of every row, without sorting; only a new sort column sorts everything.
     """
 
     def __init__(self, sort: str = "state", reverse: bool = False, needle: str = "") -> None:
@@ -81,10 +111,14 @@ class PeerRows:
         self.sort = sort
         self.reverse = reverse
         self.needle = needle.casefold()
-        self._keys: dict[str, tuple[Any, str]] = {}
-        """Sort key of every visible row (ties broken by public key, so keys are unique)."""
-        self._order: list[str] = []
-        """Visible public keys in ascending sort-key order; `reverse` is applied when indexing."""
+        self._keys: dict[str, SortKey] = {}
+        """The sort key of every row, visible or not."""
+        self._all = BlockList()
+        """Every row's sort key, ascending; `reverse` is applied when indexing."""
+        self._order = self._all
+        """The visible rows' sort keys: the very same list as `_all` while no filter is set."""
+        self._hay: dict[str, tuple[PeerRow, str]] = {}
+        """Each row's filter haystack, built once per row object: typing a filter re-tests rows, not re-formats."""
 
     def __len__(self) -> int:
         return len(self._order)
@@ -93,62 +127,94 @@ class PeerRows:
         return self.rows[self.key_at(index)]
 
     def key_at(self, index: int) -> str:
-        return self._order[len(self._order) - 1 - index] if self.reverse else self._order[index]
+        order = self._order
+        sk: SortKey = order[len(order) - 1 - index] if self.reverse else order[index]
+        return sk[1]
 
     def index_of(self, key: str) -> int | None:
         sk = self._keys.get(key)
-        if sk is None:
+        i = None if sk is None else self._order.index(sk)  # None as well when filtered out
+        if i is None:
             return None
-        i = bisect_left(self._order, sk, key=self._keys.__getitem__)
         return (len(self._order) - 1 - i) if self.reverse else i
 
     def visible_keys(self, start: int, stop: int) -> list[str]:
         return [self.key_at(i) for i in range(max(0, start), min(stop, len(self._order)))]
 
-    def _sort_key(self, row: PeerRow) -> tuple[Any, str]:
+    def _sort_key(self, row: PeerRow) -> SortKey:
         return (SORTS[self.sort](row), row.peer.public_key)
 
-    def _drop(self, key: str) -> None:
-        sk = self._keys.get(key)
-        if sk is None:
-            return
-        del self._order[bisect_left(self._order, sk, key=self._keys.__getitem__)]
-        del self._keys[key]
+    def _matches(self, key: str, row: PeerRow) -> bool:
+        if not self.needle:
+            return True
+        cached = self._hay.get(key)
+        if cached is None or cached[0] is not row:
+            cached = self._hay[key] = (row, haystack(row))
+        return self.needle in cached[1]
 
     def apply(self, delta: InterfaceDelta) -> Change:
         if delta.reset:
             self.rows = dict(delta.upserts)
+            self._hay = {}
             self.rebuild()
             return Change(True, frozenset(self.rows))
-        moved = False
+        filtered = self._order is not self._all
+        drop_all: list[SortKey] = []
+        add_all: list[SortKey] = []
+        drop_shown: list[SortKey] = []
+        add_shown: list[SortKey] = []
         for key in delta.removed:
-            if self.rows.pop(key, None) is not None and key in self._keys:
-                self._drop(key)
-                moved = True
+            if self.rows.pop(key, None) is None:
+                continue
+            self._hay.pop(key, None)
+            sk = self._keys.pop(key)
+            drop_all.append(sk)
+            if filtered and self._shown(sk):
+                drop_shown.append(sk)
+        sort_of = SORTS[self.sort]
         for key, row in delta.upserts.items():
             self.rows[key] = row
-            visible = matches(row, self.needle)
+            new_sk = (sort_of(row), key)
             old_sk = self._keys.get(key)
-            if not visible:
+            if old_sk != new_sk:
+                self._keys[key] = new_sk
                 if old_sk is not None:
-                    self._drop(key)
-                    moved = True
-                continue
-            new_sk = self._sort_key(row)
-            if old_sk == new_sk:
-                continue
-            if old_sk is not None:
-                self._drop(key)
-            self._keys[key] = new_sk
-            insort(self._order, key, key=self._keys.__getitem__)
-            moved = True
+                    drop_all.append(old_sk)
+                add_all.append(new_sk)
+            if filtered:
+                # Visibility can change without the sort key changing (a new name or endpoint matches).
+                was = old_sk is not None and self._shown(old_sk)
+                now = self._matches(key, row)
+                if was and (not now or old_sk != new_sk):
+                    drop_shown.append(old_sk)  # type: ignore[arg-type]
+                if now and (not was or old_sk != new_sk):
+                    add_shown.append(new_sk)
+        if drop_all or add_all:
+            _update(self._all, drop_all, add_all)
+        if filtered:
+            _update(self._order, drop_shown, add_shown)
+            moved = bool(drop_shown or add_shown)
+        else:
+            moved = bool(drop_all or add_all)
         return Change(moved, frozenset(delta.upserts) | frozenset(delta.removed))
 
+    def _shown(self, sk: SortKey) -> bool:
+        """Whether a sort key is in the visible list (only asked while a filter is set)."""
+        return sk in self._order
+
     def rebuild(self) -> None:
-        """Full re-sort and re-filter: only when the sort column, direction or filter changes."""
+        """Full re-sort: only when the sort column changes (or everything was replaced)."""
         sorts = SORTS[self.sort]
-        self._keys = {k: (sorts(r), k) for k, r in self.rows.items() if matches(r, self.needle)}
-        self._order = sorted(self._keys, key=self._keys.__getitem__)
+        self._keys = {k: (sorts(r), k) for k, r in self.rows.items()}
+        self._all = BlockList(sorted(self._keys.values()))
+        self._refilter()
+
+    def _refilter(self) -> None:
+        if not self.needle:
+            self._order = self._all
+            return
+        rows, match = self.rows, self._matches
+        self._order = BlockList(sk for sk in self._all if match(sk[1], rows[sk[1]]))
 
     def set_sort(self, sort: str, reverse: bool) -> None:
         if sort not in SORTS:
@@ -164,7 +230,7 @@ class PeerRows:
         needle = needle.casefold()
         if needle != self.needle:
             self.needle = needle
-            self.rebuild()
+            self._refilter()
 
     def keys(self) -> Iterable[str]:
         return (self.key_at(i) for i in range(len(self._order)))

@@ -21,19 +21,29 @@ if TYPE_CHECKING:
 
 SORT_CYCLE = ("state", "name", "handshake", "rx_rate", "tx_rate", "endpoint", "allowed", "rx", "tx", "key")
 SORT_TITLES = {c.id: c.title for c in COLUMNS} | {"state": "state"}
+CHANGE_ACTIONS = frozenset({"add_peer", "edit_peer", "remove_peer", "rotate_peer", "client_config", "sync"})
+"""Hidden and disabled with --read-only (the client config too: it shows a private key)."""
 
 
 class DashboardScreen(Screen[None]):
     """Everything here is driven by `apply_update`; no widget reads the backend itself."""
 
+    # At 80 columns the footer holds eight entries: the change keys, filter, sort, help and quit. The rest is
+    # in help (?) and the command palette (ctrl+p).
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add_peer", "Add", id="dashboard.add_peer"),
+        Binding("e", "edit_peer", "Edit", id="dashboard.edit_peer"),
+        Binding("d", "remove_peer", "Remove", id="dashboard.remove_peer"),
+        Binding("r", "rotate_peer", "Rotate", id="dashboard.rotate_peer"),
+        Binding("c", "client_config", "Client config", id="dashboard.client_config", show=False),
+        Binding("y", "sync", "Sync", id="dashboard.sync", show=False),
         Binding("slash", "filter", "Filter", id="dashboard.filter"),
         Binding("s", "sort_next", "Sort", id="dashboard.sort"),
         Binding("S", "sort_reverse", "Reverse", id="dashboard.sort_reverse", show=False),
-        Binding("i", "next_interface", "Interface", id="dashboard.next_interface"),
+        Binding("i", "next_interface", "Interface", id="dashboard.next_interface", show=False),
         Binding("I", "next_interface(-1)", "Prev. interface", id="dashboard.prev_interface", show=False),
-        Binding("k", "toggle_keys", "Keys", id="dashboard.toggle_keys"),
-        Binding("enter", "open_detail", "Details", id="dashboard.open_detail"),
+        Binding("k", "toggle_keys", "Keys", id="dashboard.toggle_keys", show=False),
+        Binding("enter", "open_detail", "Details", id="dashboard.open_detail", show=False),
         Binding("p", "toggle_pane", "Pane", id="dashboard.toggle_pane", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="dashboard.clear_filter", show=False),
     ]
@@ -47,6 +57,8 @@ class DashboardScreen(Screen[None]):
         self.reverse = False
         self.needle = ""
         self.last_time = 0.0
+        self.select_when_seen: tuple[str, str] | None = None
+        """(interface, key) of a peer a change just added: the cursor goes to it once a poll shows it."""
 
     @property
     def wgtui(self) -> WgtuiApp:
@@ -97,6 +109,9 @@ class DashboardScreen(Screen[None]):
             table.refresh_changed()
         if not self.models:
             table.empty_text = "No WireGuard interface found. Start `wgtui --demo` to see simulated peers."
+        pending = self.select_when_seen
+        if pending is not None and pending[0] == self.current and table.select_key(pending[1]):
+            self.select_when_seen = None
         self.refresh_header()
         self.refresh_detail()
 
@@ -136,6 +151,48 @@ class DashboardScreen(Screen[None]):
 
     def on_peer_table_cursor_moved(self, _message: PeerTable.CursorMoved) -> None:
         self.refresh_detail()
+
+    # -- changes (hidden with --read-only) -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in CHANGE_ACTIONS and self.wgtui.options.read_only)
+
+    def _highlighted(self) -> tuple[str, str] | None:
+        key = self.table.cursor_key
+        if self.current is None or key is None:
+            self.notify("No peer is highlighted.", severity="warning", timeout=3)
+            return None
+        return self.current, key
+
+    def action_add_peer(self) -> None:
+        if self.current is None:
+            self.notify("There is no interface to add a peer to.", severity="warning", timeout=3)
+            return
+        self.wgtui.changes.add(self.current)
+
+    def action_edit_peer(self) -> None:
+        if target := self._highlighted():
+            self.wgtui.changes.edit(*target)
+
+    def action_remove_peer(self) -> None:
+        if target := self._highlighted():
+            self.wgtui.changes.remove(*target)
+
+    def action_rotate_peer(self) -> None:
+        if target := self._highlighted():
+            self.wgtui.changes.rotate(*target)
+
+    def action_sync(self) -> None:
+        if self.current is None:
+            self.notify("There is no interface to sync.", severity="warning", timeout=3)
+            return
+        self.wgtui.changes.sync(self.current)
+
+    def action_client_config(self) -> None:
+        if target := self._highlighted():
+            model = self.models.get(target[0])
+            row = model.rows.get(target[1]) if model is not None else None
+            self.wgtui.changes.client_config(*target, row.name if row is not None else "")
 
     # -- actions ---------------------------------------------------------------------------------------------
 

@@ -26,9 +26,17 @@ KEYS = [
     ("?", "this help"),
     ("q", "quit"),
 ]
+CHANGE_KEYS = [
+    ("a", "add a peer (form, then the diff preview)"),
+    ("e", "edit the highlighted peer"),
+    ("d", "remove the highlighted peer (confirm, diff)"),
+    ("r", "rotate its key: staged, now, or preshared key"),
+    ("c", "show the client config wgtui saved for it"),
+    ("y", "sync: resolve drift (+ ✕ ≠ marks) peer by peer"),
+]
 
 
-def help_text(online_after: float, notice: str | None, source: str) -> Text:
+def help_text(online_after: float, notice: str | None, source: str, read_only: bool = False) -> Text:
     text = Text()
     text.append("Keys\n", style="bold")
     for key, what in KEYS:
@@ -50,6 +58,15 @@ def help_text(online_after: float, notice: str | None, source: str) -> Text:
     text.append(f"  {source}\n")
     if notice:
         text.append(f"  {notice}\n", style="yellow")
+    text.append("\nChanges\n", style="bold")
+    if read_only:
+        text.append("  --read-only: every change action is hidden.\n")
+    else:
+        for key, what in CHANGE_KEYS:
+            text.append(f"  {key:<12}", style="bold cyan")
+            text.append(f"{what}\n")
+        text.append("  Every change shows the diff of IF.conf first; y applies it live\n"
+                    "  (no restart) and to the file, n or escape changes nothing.\n")
     return text
 
 
@@ -58,9 +75,9 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
     ]
 
-    def __init__(self, online_after: float, notice: str | None, source: str) -> None:
+    def __init__(self, online_after: float, notice: str | None, source: str, *, read_only: bool = False) -> None:
         super().__init__()
-        self.body = help_text(online_after, notice, source)
+        self.body = help_text(online_after, notice, source, read_only)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:

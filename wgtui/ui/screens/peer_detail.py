@@ -8,10 +8,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from wgtui import fmt
+from wgtui.drift import describe as describe_drift
 from wgtui.history import BUCKET_SECONDS, HISTORY_SECONDS
 from wgtui.ui.widgets.sparkline import Sparkline
 
@@ -47,7 +49,8 @@ class PeerDetailScreen(ModalScreen[None]):
         model = self.dashboard.models.get(self.ifname)
         row = model.rows.get(self.key) if model else None
         box = self.query_one("#detail-box")
-        box.border_title = f"{self.ifname} · {row.name or 'unnamed peer'}" if row else self.ifname
+        # Content, not a str: a str border title is markup, and a name like "[b]x" must show as written.
+        box.border_title = Content(f"{self.ifname} · {row.name or 'unnamed peer'}" if row else self.ifname)
         body = self.query_one("#detail-all", Static)
         if row is None:
             body.update(Text("This peer is no longer on the interface.", style="yellow"))
@@ -67,6 +70,7 @@ class PeerDetailScreen(ModalScreen[None]):
             ("transfer", f"↓ {fmt.size(peer.rx_bytes)} received · ↑ {fmt.size(peer.tx_bytes)} sent"),
             ("rate", f"↓ {fmt.rate(row.rx_rate)} · ↑ {fmt.rate(row.tx_rate)}"),
             (f"allowed ips ({len(peer.allowed_ips)})", "\n".join(peer.allowed_ips) or "(none)"),
+            ("drift", describe_drift(row.drift) if row.drift else "none: the file and the interface agree"),
         ):
             text.append(f"{label:>22}  ", style="dim")
             text.append(value.replace("\n", "\n" + " " * 24))

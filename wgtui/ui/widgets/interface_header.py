@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual.visual import VisualType
 from textual.widgets import Static
 
 from wgtui import fmt
@@ -46,3 +47,13 @@ class InterfaceHeader(Static):
     DEFAULT_CSS = """
     InterfaceHeader { height: 2; background: $panel; }
     """
+
+    _shown: VisualType | None = None
+
+    def update(self, content: VisualType = "", *, layout: bool = False) -> None:
+        # Always two lines high: a new text never needs the layout pass (a re-arrangement of the whole screen) that
+        # Static.update asks for by default, and the same text needs no redraw at all.
+        if content == self._shown:
+            return
+        self._shown = content
+        super().update(content, layout=layout)

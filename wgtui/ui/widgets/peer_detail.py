@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
 from wgtui import fmt
+from wgtui.drift import describe as describe_drift
 from wgtui.history import BUCKET_SECONDS, HISTORY_SECONDS
 from wgtui.keys import short_key
 from wgtui.monitor import PeerRow
@@ -40,6 +42,8 @@ def detail_text(row: PeerRow, now: float, full_keys: bool) -> Text:
     text.append("\n")
     field("total", f"↓ {fmt.size(peer.rx_bytes)} ↑ {fmt.size(peer.tx_bytes)}", first=True)
     field("now", f"↓ {fmt.rate(row.rx_rate)} ↑ {fmt.rate(row.tx_rate)}")
+    if row.drift:
+        field("drift", describe_drift(row.drift) + " (sync resolves it)", "yellow")
     return text
 
 
@@ -51,6 +55,13 @@ class PeerDetail(Vertical):
     PeerDetail > #detail-fields { height: auto; max-height: 5; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: Text | None = None
+        self._shown_lines = -1
+        self._title: str | None = None
+        """Lines of the text on screen when none of them wraps, else -1: then a new text may change the height."""
+
     def compose(self) -> ComposeResult:
         yield Static(id="detail-fields")
         yield Sparkline(id="spark-rx")
@@ -61,15 +72,35 @@ class PeerDetail(Vertical):
         rx_line = self.query_one("#spark-rx", Sparkline)
         tx_line = self.query_one("#spark-tx", Sparkline)
         if row is None:
-            self.border_title = "no peer selected"
-            fields.update(Text("Move the cursor onto a peer to see its details.", style="dim"))
+            self._set_title("no peer selected")
+            self._set_fields(fields, Text("Move the cursor onto a peer to see its details.", style="dim"))
             rx_line.values = tx_line.values = ()
             return
-        self.border_title = row.name or short_key(row.peer.public_key)
-        fields.update(detail_text(row, now, full_keys))
+        self._set_title(row.name or short_key(row.peer.public_key))
+        self._set_fields(fields, detail_text(row, now, full_keys))
         rx, tx = history
         rx_line.label, tx_line.label = "↓", "↑"
         rx_line.values, tx_line.values = tuple(rx), tuple(tx)
         window = f"last {HISTORY_SECONDS // 60} min"
         rx_line.suffix = f"{window}, peak {fmt.rate(max(rx, default=0) / BUCKET_SECONDS)}"
         tx_line.suffix = f"{window}, peak {fmt.rate(max(tx, default=0) / BUCKET_SECONDS)}"
+
+    def _set_title(self, title: str) -> None:
+        # Assigning border_title repaints the whole pane, border and sparklines included, even when it is the same.
+        if title != self._title:
+            self._title = title
+            self.border_title = title
+
+    def _set_fields(self, fields: Static, text: Text) -> None:
+        """Update the fields, asking for a layout pass only when the height may change.
+
+        Called once per poll: a layout pass re-arranges the whole screen and repaints the pane's border, while an
+        unchanged text needs nothing and a same-height text needs only its own lines redrawn.
+        """
+        if text == self._shown:
+            return
+        lines = text.plain.split("\n")
+        width = fields.content_region.width
+        unwrapped = len(lines) if width > 0 and all(cell_len(line) <= width for line in lines) else -1
+        fields.update(text, layout=unwrapped < 0 or unwrapped != self._shown_lines)
+        self._shown, self._shown_lines = text, unwrapped

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -16,12 +16,23 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wgtui import fmt
+from wgtui.drift import DRIFT_GLYPH
 from wgtui.model import PeerStatus
 from wgtui.monitor import PeerRow
 from wgtui.ui.columns import GAP, Layout, fit, layout
 from wgtui.ui.peer_rows import Change, PeerRows
 
 _HEADER = 1
+
+
+class _Pass(NamedTuple):
+    """What every line of one pass over the visible lines shares."""
+
+    width: int
+    top: int
+    now: float
+    focus: bool
+    layout: Layout
 
 
 class PeerTable(ScrollView, can_focus=True):
@@ -74,6 +85,17 @@ class PeerTable(ScrollView, can_focus=True):
         self._drawn: dict[int, tuple[object, ...]] = {}
         """Per screen line, what was drawn there last: lets an update redraw only lines that differ."""
         self._layout: tuple[int, bool, Layout] | None = None
+        self._cells: dict[str, tuple[PeerRow, tuple[str, ...]]] = {}
+        """Cell texts of the rows formatted at `_cells_now`: a poll compares, then draws, each visible line once."""
+        self._cells_now = 0.0
+        self._pending: dict[int, tuple[object, ...]] = {}
+        """Per screen line, what a refresh already asked for and render_line has not drawn yet."""
+        self._styles: dict[object, Style] = {}
+        """Rich styles by (component, status, cursor line, focus) for the current CSS: see `_style`."""
+        self._strips: dict[tuple[object, ...], Strip] = {}
+        """Drawn lines by what they show: a line that scrolls or comes back unchanged is the same Strip, whose own
+        caches (crop, style, filter) then spare Textual most of the work of drawing it again."""
+        self._pass: _Pass | None = None
 
     # -- model -----------------------------------------------------------------------------------------------
 
@@ -102,16 +124,57 @@ class PeerTable(ScrollView, can_focus=True):
         self.refresh_changed()
 
     def refresh_changed(self) -> None:
-        """Redraw the lines whose content differs from what is on screen (time moves too: `42 seconds ago`)."""
+        """Redraw the lines whose content differs from what is on screen (time moves too: `42 seconds ago`).
+
+        Called several times per poll (model, cursor, screen): a line already waiting to be drawn with the same
+        content is not asked for again, and all lines go to Textual in one refresh call.
+        """
         height = self.scrollable_content_region.height
-        top = round(self.scroll_offset.y)
-        now = self.clock()
+        ctx = self._line_pass()
+        width = self.size.width
+        drawn, pending = self._drawn, self._pending
+        regions = []
         for y in range(_HEADER, height):
-            sig = self._signature(top + y - _HEADER, now)
-            if self._drawn.get(y) != sig:
-                self.refresh(Region(0, y, self.size.width, 1))
-        if self._drawn.get(0) != self._header_signature():
-            self.refresh(Region(0, 0, self.size.width, 1))
+            sig = self._signature(ctx.top + y - _HEADER, ctx)
+            if drawn.get(y) != sig and pending.get(y) != sig:
+                pending[y] = sig
+                regions.append(Region(0, y, width, 1))
+        header = self._header_signature()
+        if drawn.get(0) != header and pending.get(0) != header:
+            pending[0] = header
+            regions.append(Region(0, 0, width, 1))
+        if regions:
+            self.refresh(*regions)
+
+    def _forget_drawn(self) -> None:
+        """Everything on screen is to be drawn again (scrolled, resized, new layout)."""
+        self._drawn.clear()
+        self._pending.clear()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._strips.clear()
+
+    def _style(self, part: str, status: PeerStatus | None = None, cursor: bool = False, focus: bool = False) -> Style:
+        """The Rich style of one part of a line, computed once per CSS state (not per line and frame: `rich_style`
+        walks the ancestors' backgrounds). `focus` is part of the key: the cursor line looks different then."""
+        key = (part, status, cursor, focus)
+        style = self._styles.get(key)
+        if style is None:
+            base = self.rich_style
+            if part == "state":
+                assert status is not None
+                style = base + self.get_component_rich_style(f"peer-table--{status.value}")
+            elif part == "cell":
+                style = base + (self.get_component_rich_style("peer-table--dim")
+                                if status is PeerStatus.NEVER else Style())
+            else:
+                style = base + self.get_component_rich_style(f"peer-table--{part}")
+            if cursor:
+                style += self.get_component_rich_style("peer-table--cursor")
+            self._styles[key] = style
+        return style
 
     # -- cursor ----------------------------------------------------------------------------------------------
 
@@ -163,74 +226,105 @@ class PeerTable(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout = None
-        self._drawn.clear()
+        self._forget_drawn()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.model) + _HEADER)
         self._scroll_cursor_into_view()
 
     def watch_full_keys(self) -> None:
         self._layout = None
-        self._drawn.clear()
+        self._forget_drawn()
         self.refresh()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        self._drawn.clear()
+        self._forget_drawn()
 
     # -- drawing ---------------------------------------------------------------------------------------------
 
-    def _get_layout(self) -> Layout:
-        # Keyed on the width because the vertical scrollbar comes and goes with the number of rows.
+    def _line_pass(self) -> _Pass:
+        """What every line of one pass over the screen shares; inside render_lines, computed once for all lines."""
+        if self._pass is not None:
+            return self._pass
         width = self.scrollable_content_region.width
+        return _Pass(width, round(self.scroll_offset.y), self.clock(), self.has_focus, self._get_layout(width))
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._pass = None
+        self._pass = self._line_pass()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass = None
+
+    def _get_layout(self, width: int | None = None) -> Layout:
+        # Keyed on the width because the vertical scrollbar comes and goes with the number of rows.
+        if width is None:
+            width = self.scrollable_content_region.width
         if self._layout is None or self._layout[:2] != (width, self.full_keys):
             self._layout = (width, self.full_keys, layout(width, self.full_keys))
+            self._cells.clear()
         return self._layout[2]
 
-    def _texts(self, row: PeerRow, now: float) -> tuple[str, ...]:
-        lay = self._get_layout()
-        return tuple(fit(c.text(row, now, self.full_keys), w, c.align_right)
-                     for c, w in zip(lay.columns, lay.widths, strict=True))
+    def _texts(self, row: PeerRow, now: float, lay: Layout) -> tuple[str, ...]:
+        # Formatting (humanize, cell widths) is most of a line's cost; it depends only on the row object, the time
+        # and the layout, so each visible line is formatted once per poll however often it is compared or drawn.
+        if now != self._cells_now:
+            self._cells.clear()
+            self._cells_now = now
+        key = row.peer.public_key
+        hit = self._cells.get(key)
+        if hit is not None and hit[0] is row:
+            return hit[1]
+        texts = tuple(fit(c.text(row, now, self.full_keys), w, c.align_right)
+                      for c, w in zip(lay.columns, lay.widths, strict=True))
+        self._cells[key] = (row, texts)
+        return texts
 
-    def _signature(self, index: int, now: float) -> tuple[object, ...]:
+    def _signature(self, index: int, ctx: _Pass) -> tuple[object, ...]:
         if index >= len(self.model):
             return ("empty", index == 0 and not len(self.model), self.empty_text)
         row = self.model[index]
-        return (row.status, index == self.cursor, self.has_focus, self._texts(row, now))
+        return (row.status, row.drift, index == self.cursor, ctx.focus, self._texts(row, ctx.now, ctx.layout))
 
     def _header_signature(self) -> tuple[object, ...]:
         return ("header", self.model.sort, self.model.reverse, self._get_layout())
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        ctx = self._line_pass()
+        width = ctx.width
         if y == 0:
             self._drawn[0] = self._header_signature()
+            self._pending.pop(0, None)
             return self._header_strip(width)
-        index = round(self.scroll_offset.y) + y - _HEADER
-        now = self.clock()
-        sig = self._signature(index, now)
+        index = ctx.top + y - _HEADER
+        sig = self._signature(index, ctx)
         self._drawn[y] = sig
-        base = self.rich_style
+        self._pending.pop(y, None)
         if index >= len(self.model):
             text = self.empty_text if index == 0 else ""
-            style = base + self.get_component_rich_style("peer-table--empty")
+            style = self._style("empty", focus=ctx.focus)
             return Strip([Segment(fit(f" {text}" if text else "", width), style)], width)
+        strip = self._strips.get(sig)
+        if strip is not None and strip.cell_length == width:
+            return strip
         row = self.model[index]
-        state_style = self.get_component_rich_style(f"peer-table--{row.status.value}")
-        cell_style = base + (self.get_component_rich_style("peer-table--dim")
-                             if row.status is PeerStatus.NEVER else Style())
-        if index == self.cursor:
-            cursor = self.get_component_rich_style("peer-table--cursor")
-            state_style, cell_style = state_style + cursor, cell_style + cursor
-        segments = [Segment(f"{fmt.STATUS_GLYPH[row.status]} ", base + state_style)]
-        gap = Segment(" " * GAP, cell_style)
-        for i, text in enumerate(sig[3]):  # type: ignore[arg-type]
-            if i:
-                segments.append(gap)
-            segments.append(Segment(text, cell_style))
-        return Strip(segments).adjust_cell_length(width, cell_style)
+        on_cursor = index == self.cursor
+        state_style = self._style("state", row.status, on_cursor, ctx.focus)
+        cell_style = self._style("cell", row.status, on_cursor, ctx.focus)
+        # The second cell of the glyph column marks drift: + only live, ✕ only in the file, ≠ they differ.
+        mark = DRIFT_GLYPH[row.drift[0]] if row.drift else " "
+        # One segment for all cells (they share a style): Textual's work per line grows with its segments.
+        segments = [Segment(f"{fmt.STATUS_GLYPH[row.status]}{mark}", state_style),
+                    Segment((" " * GAP).join(sig[4]), cell_style)]  # type: ignore[arg-type]
+        strip = Strip(segments).adjust_cell_length(width, cell_style)
+        if len(self._strips) > 8 * max(1, self.size.height):
+            self._strips.clear()  # lines of rows long gone or texts of past seconds: bounded by the screen
+        self._strips[sig] = strip
+        return strip
 
     def _header_strip(self, width: int) -> Strip:
         lay = self._get_layout()
-        style = self.rich_style + self.get_component_rich_style("peer-table--header")
+        style = self._style("header", focus=self.has_focus)
         parts = ["  "]
         for col, w in zip(lay.columns, lay.widths, strict=True):
             title = col.title

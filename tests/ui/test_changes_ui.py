@@ -1,0 +1,587 @@
+"""The change flows driven with Pilot on the demo backend: form → diff preview → apply, for real, file and runtime."""
+
+from __future__ import annotations
+
+import stat
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Button, Input, Static
+
+from tests.fakes import Clock
+from tests.ui.helpers import demo_app, screen_text
+from wgtui.backends.demo import CONNECT_DELAY, DemoBackend
+from wgtui.client_config import qr_lines
+from wgtui.conf import Document
+from wgtui.ui.app import WgtuiApp
+from wgtui.ui.screens.client_config import ClientConfigScreen
+from wgtui.ui.screens.confirm import ConfirmScreen, MessageScreen
+from wgtui.ui.screens.dashboard import DashboardScreen
+from wgtui.ui.screens.diff_preview import DiffPreview
+from wgtui.ui.screens.peer_form import PeerForm
+from wgtui.ui.screens.rotation import RotateChoice, RotationProgress
+from wgtui.ui.widgets.qr import QRCode
+
+S = TypeVar("S", bound=Screen[Any])
+SIZE = (80, 24)
+
+
+async def until(pilot: Pilot[None], ready: Callable[[], object], timeout: float = 5.0) -> None:
+    """Let the app run (workers, threads, messages) until `ready()` holds."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, "timed out waiting for the app"
+        await pilot.pause(0.01)
+
+
+async def screen(pilot: Pilot[None], cls: type[S]) -> S:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, cls))
+    await pilot.pause()
+    assert isinstance(app.screen, cls)
+    return app.screen
+
+
+def body(widget: Static) -> str:
+    return str(widget.render())
+
+
+def demo(app: WgtuiApp) -> DemoBackend:
+    inner = app.backend.inner
+    assert isinstance(inner, DemoBackend)
+    return inner
+
+
+def started(tmp_path: Path, **options: object) -> tuple[WgtuiApp, Clock, Path]:
+    app, clock = demo_app(tmp_path, **options)
+    return app, clock, tmp_path / "wg0.conf"
+
+
+async def fill(pilot: Pilot[None], form: PeerForm, **values: str) -> None:
+    """Set inputs directly (typing key by key costs ~80 ms a key under Pilot; one test types for real)."""
+    for field, value in values.items():
+        form.query_one(f"#{field}", Input).value = value
+    await pilot.pause()
+
+
+async def first_poll(app: WgtuiApp, pilot: Pilot[None]) -> None:
+    app.poll_now()
+    await pilot.pause()
+
+
+def done(app: WgtuiApp) -> None:
+    """No flow ended in an unexpected error, and none is still open."""
+    assert app.changes.failure is None
+    assert not app.changes.busy
+
+
+async def test_add_via_form_preview_apply(tmp_path: Path) -> None:
+    app, clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        before = set(demo(app).read("wg0").peers)
+        await pilot.press("a")
+        form = await screen(pilot, PeerForm)
+        # Prefilled with the next free addresses of the interface's subnets.
+        assert form.query_one("#allowed_ips", Input).value == "10.8.0.2/32, fd00:8::2/128"
+        await pilot.press(*"carol-tablet", "enter")
+        preview = await screen(pilot, DiffPreview)
+        text = body(preview.query_one("#preview-body", Static))
+        assert "+# friendly_name = carol-tablet" in text and "+[Peer]" in text
+        assert "+AllowedIPs = 10.8.0.2/32, fd00:8::2/128" in text
+        assert "allowed-ips 10.8.0.2/32,fd00:8::2/128" in text  # the runtime operation
+        assert "PrivateKey" not in text.split("Config file")[1].replace("(hidden", "")  # no secret in the diff
+        await pilot.press("y")
+        client = await screen(pilot, ClientConfigScreen)
+        result = app.changes.last_result
+        assert result is not None and result.ok, result
+
+        # The file: one new [Peer] block with the name comment, in the file's convention.
+        key = {name: k for k, name in Document.read(conf).names.items()}["carol-tablet"]
+        assert f"# friendly_name = carol-tablet\n[Peer]\nPublicKey = {key}\n" in conf.read_text()
+        # The running interface (read from the demo backend itself).
+        peer = demo(app).read("wg0").peers[key]
+        assert peer.allowed_ips == ("10.8.0.2/32", "fd00:8::2/128")
+        assert set(demo(app).read("wg0").peers) == before | {key}
+        # The client config is for this key: its private key derives the new public key.
+        assert "PrivateKey = " in client.text and "Address = 10.8.0.2/32, fd00:8::2/128" in client.text
+
+        # The table shows it after a poll, with the cursor on it.
+        clock.tick()
+        app.poll_now()
+        row = app.dashboard.models["wg0"].rows[key]
+        assert row.name == "carol-tablet"
+        assert app.dashboard.table.cursor_key == key
+        await pilot.press("escape")  # not saved: asks first
+        confirm = await screen(pilot, ConfirmScreen)
+        assert "private key" in body(confirm.query_one("#confirm-body", Static))
+        await pilot.press("y")
+        await screen(pilot, DashboardScreen)
+        assert "carol-tablet" in screen_text(app)
+        done(app)
+
+
+async def test_cancel_at_preview_writes_nothing(tmp_path: Path) -> None:
+    app, _clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        original = conf.read_bytes()
+        peers = demo(app).read("wg0").peers
+        await pilot.press("a")
+        await fill(pilot, await screen(pilot, PeerForm), name="never-added")
+        await pilot.press("enter")
+        await screen(pilot, DiffPreview)
+        await pilot.press("n")
+        await screen(pilot, DashboardScreen)
+        assert conf.read_bytes() == original
+        assert demo(app).read("wg0").peers.keys() == peers.keys()
+        assert not list(tmp_path.glob("*.bak")) and not (tmp_path / "clients").exists()
+        # Escape in the form changes nothing either.
+        await pilot.press("a")
+        await fill(pilot, await screen(pilot, PeerForm), name="also-not")
+        await pilot.press("escape")
+        await screen(pilot, DashboardScreen)
+        assert conf.read_bytes() == original
+        assert app.changes.last_result is None
+        done(app)
+
+
+async def test_invalid_input_shows_field_messages_and_cannot_submit(tmp_path: Path) -> None:
+    app, _clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        original = conf.read_bytes()
+        await pilot.press("a")
+        form = await screen(pilot, PeerForm)
+        submit = form.query_one("#submit", Button)
+        assert submit.disabled  # no name yet: explained, but not shouted at before typing
+        assert "Name must not be empty" in body(form.query_one("#form-status", Static))
+        assert not form.query_one("#name-msg", Static).display
+
+        await pilot.press(*"dora")
+        assert not submit.disabled
+
+        # A bad CIDR, typed key by key.
+        ips = form.query_one("#allowed_ips", Input)
+        ips.focus()
+        await pilot.press(*"10.8.0.300/32")
+        msg = form.query_one("#allowed_ips-msg", Static)
+        assert msg.display and "'10.8.0.300' is not an IPv4 or IPv6 address" in body(msg)
+        assert submit.disabled
+        await pilot.press("enter")
+        assert isinstance(app.screen, PeerForm)
+
+        # An address another peer owns: refused while typing (it would silently move).
+        owner_key, owner = next((k, r) for k, r in app.dashboard.models["wg0"].rows.items()
+                                if r.name == "alice-desktop")
+        await fill(pilot, form, allowed_ips=owner.peer.allowed_ips[0])
+        assert "already belongs to alice-desktop" in body(msg) and submit.disabled
+
+        # A name with a newline (pasting cuts lines; a value set otherwise must still be refused).
+        ips.value = "10.8.0.2/32"
+        form.query_one("#name", Input).value = "evil\n[Peer]"
+        await pilot.pause()
+        name_msg = form.query_one("#name-msg", Static)
+        assert name_msg.display and "must stay on one line" in body(name_msg)
+        assert submit.disabled
+
+        form.query_one("#name", Input).value = "dora"
+        form.query_one("#keepalive", Input).value = "70000"
+        await pilot.pause()
+        assert "out of range" in body(form.query_one("#keepalive-msg", Static)) and submit.disabled
+        form.query_one("#keepalive", Input).value = "25"
+        form.query_one("#endpoint", Input).value = "no-port"
+        await pilot.pause()
+        assert "needs a port" in body(form.query_one("#endpoint-msg", Static)) and submit.disabled
+        await pilot.press("escape")
+        await screen(pilot, DashboardScreen)
+        assert conf.read_bytes() == original
+        assert owner_key in demo(app).read("wg0").peers
+        done(app)
+
+
+async def test_remove_with_confirm(tmp_path: Path) -> None:
+    app, clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        key = app.dashboard.table.cursor_key
+        assert key is not None
+        row = app.dashboard.models["wg0"].rows[key]
+        original = conf.read_bytes()
+
+        await pilot.press("d")
+        confirm = await screen(pilot, ConfirmScreen)
+        text = body(confirm.query_one("#confirm-body", Static))
+        assert row.name in text and key in text and row.peer.allowed_ips[0] in text
+        await pilot.press("n")  # no: nothing happens
+        await screen(pilot, DashboardScreen)
+        assert conf.read_bytes() == original
+
+        await pilot.press("d")
+        await screen(pilot, ConfirmScreen)
+        await pilot.press("y")
+        preview = await screen(pilot, DiffPreview)
+        text = body(preview.query_one("#preview-body", Static))
+        assert f"-# friendly_name = {row.name}" in text and f"-PublicKey = {key}" in text
+        assert f"remove peer {key[:4]}" in text
+        await pilot.press("y")
+        await until(pilot, lambda: app.changes.last_result is not None)
+        assert app.changes.last_result is not None and app.changes.last_result.ok
+        assert key not in demo(app).read("wg0").peers
+        assert key not in conf.read_text() and f"friendly_name = {row.name}\n" not in conf.read_text()
+        clock.tick()
+        app.poll_now()
+        assert key not in app.dashboard.models["wg0"].rows
+        await until(pilot, lambda: not app.changes.busy)
+        done(app)
+
+
+async def test_edit_keepalive(tmp_path: Path) -> None:
+    app, _clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        key = app.dashboard.table.cursor_key
+        assert key is not None
+        name = app.dashboard.models["wg0"].rows[key].name
+        await pilot.press("e")
+        form = await screen(pilot, PeerForm)
+        assert form.query_one("#name", Input).value == name
+        assert not form.query("#public_key")  # no key source when editing
+        form.query_one("#keepalive", Input).focus()  # focusing selects the text: typing replaces it
+        await pilot.press(*"15", "enter")
+        preview = await screen(pilot, DiffPreview)
+        text = body(preview.query_one("#preview-body", Static))
+        assert "+PersistentKeepalive = 15" in text and "persistent-keepalive 15" in text
+        await pilot.press("y")
+        await until(pilot, lambda: app.changes.last_result is not None and not app.changes.busy)
+        assert demo(app).read("wg0").peers[key].persistent_keepalive == 15
+        assert Document.read(conf).peer(key).persistent_keepalive == 15
+        done(app)
+
+
+async def test_rotate_now(tmp_path: Path) -> None:
+    app, clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        old = app.dashboard.table.cursor_key
+        assert old is not None
+        row = app.dashboard.models["wg0"].rows[old]
+        await pilot.press("r")
+        await screen(pilot, RotateChoice)
+        await pilot.press("down", "enter")  # "now"
+        preview = await screen(pilot, DiffPreview)
+        text = body(preview.query_one("#preview-body", Static))
+        assert "cut off at once" in text
+        await pilot.press("y")
+        client = await screen(pilot, ClientConfigScreen)
+        names = Document.read(conf).names
+        new = next(k for k, n in names.items() if n == row.name)
+        assert new != old and old not in demo(app).read("wg0").peers
+        assert demo(app).read("wg0").peers[new].allowed_ips == row.peer.allowed_ips
+        assert "PrivateKey" in client.text
+        done_saving = client.query_one("#save-path", Input).value
+        assert done_saving == str(tmp_path / "clients" / f"wg0-{row.name}.conf")
+        clock.tick()
+        app.poll_now()
+        assert app.dashboard.table.cursor_key == new
+
+
+async def start_staged(app: WgtuiApp, pilot: Pilot[None]) -> tuple[str, RotationProgress]:
+    old = app.dashboard.table.cursor_key
+    assert old is not None
+    await pilot.press("r")
+    await screen(pilot, RotateChoice)
+    await pilot.press("enter")  # staged is the default
+    preview = await screen(pilot, DiffPreview)
+    text = body(preview.query_one("#preview-body", Static))
+    assert "cut off at once" not in text and "without allowed IPs" in text
+    assert str(preview.query_one("#apply", Button).label) == "Start rotation (y)"
+    await pilot.press("y")
+    # The client config comes up by itself over the progress screen; saving it closes without a question.
+    client = await screen(pilot, ClientConfigScreen)
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: client.saved is not None)
+    await pilot.press("escape")
+    progress = await screen(pilot, RotationProgress)
+    await until(pilot, lambda: progress.phase == "waiting")
+    return old, progress
+
+
+async def test_staged_rotation_completes(tmp_path: Path) -> None:
+    app, clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        old, progress = await start_staged(app, pilot)
+        row = app.dashboard.models["wg0"].rows[old]
+        new = progress.rotation.new_key
+        live = demo(app).read("wg0").peers
+        assert live[new].allowed_ips == () and live[old].allowed_ips == row.peer.allowed_ips
+        assert "Waiting for the new key's first handshake" in screen_text(app)
+
+        clock.tick(2)
+        progress.poll()
+        await until(pilot, lambda: progress.waited == 2)
+        assert progress.phase == "waiting" and "2 s of 600 s" in body(progress.query_one("#rotation-steps", Static))
+
+        clock.tick(CONNECT_DELAY)  # the demo client handshakes with its new key
+        progress.poll()
+        await until(pilot, lambda: progress.phase == "done")
+        live = demo(app).read("wg0").peers
+        assert old not in live and live[new].allowed_ips == row.peer.allowed_ips
+        text = conf.read_text()
+        assert old not in text and f"# friendly_name = {row.name}\n[Peer]\nPublicKey = {new}\n" in text
+        assert "✓" in body(progress.query_one("#rotation-steps", Static))
+        await pilot.press("escape")
+        await screen(pilot, DashboardScreen)
+        assert app.changes.last_result is not None and app.changes.last_result.ok
+        # `c` shows the config saved during the rotation, and it belongs to the new key.
+        clock.tick()
+        app.poll_now()
+        assert app.dashboard.table.cursor_key == new
+        await pilot.press("c")
+        again = await screen(pilot, ClientConfigScreen)
+        assert again.saved == tmp_path / "clients" / f"wg0-{row.name}.conf" and not again.warnings
+        await pilot.press("escape")
+        await screen(pilot, DashboardScreen)
+        done(app)
+
+
+async def test_staged_rotation_cancel_rolls_back(tmp_path: Path) -> None:
+    app, clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        original = conf.read_bytes()
+        old, progress = await start_staged(app, pilot)
+        new = progress.rotation.new_key
+        await pilot.press("escape")
+        await until(pilot, lambda: progress.phase == "cancelled")
+        message = body(progress.query_one("#rotation-message", Static))
+        assert "the new key was removed" in message and "not touched" in message
+        live = demo(app).read("wg0").peers
+        assert new not in live and old in live
+        assert conf.read_bytes() == original
+        clock.tick(CONNECT_DELAY + 1)  # a late handshake changes nothing: the rotation is over
+        await pilot.pause()
+        assert progress.phase == "cancelled"
+        await pilot.press("escape")
+        await screen(pilot, DashboardScreen)
+        assert app.changes.last_result is not None and not app.changes.last_result.ok
+        done(app)
+
+
+async def test_read_only_hides_every_change(tmp_path: Path) -> None:
+    app, _clock, conf = started(tmp_path, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await first_poll(app, pilot)
+        original = conf.read_bytes()
+        footer = screen_text(app).splitlines()[-1]
+        assert "Filter" in footer and not any(word in footer for word in ("Add", "Edit", "Remove", "Rotate"))
+        for key in "aedrc":
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, DashboardScreen), key
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Filter peers" in titles and not any("peer" in t and "Filter" not in t for t in titles)
+        assert conf.read_bytes() == original
+    (tmp_path / "rw").mkdir()
+    app, _clock, _conf = started(tmp_path / "rw")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await first_poll(app, pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert all(word in footer for word in ("Add", "Edit", "Remove", "Rotate", "Filter", "Help", "Quit"))
+
+
+async def test_client_config_qr_and_save(tmp_path: Path) -> None:
+    app, clock, _conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        # No saved config for an existing peer: said plainly, with the reason.
+        await pilot.press("c")
+        message = await screen(pilot, MessageScreen)
+        assert "never knows a client's private key" in body(message.query_one("#message-body", Static))
+        await pilot.press("escape")
+        await screen(pilot, DashboardScreen)
+
+        await pilot.press("a")
+        form = await screen(pilot, PeerForm)
+        await fill(pilot, form, name="erin-phone", server_endpoint="vpn.example.com:51820")
+        await pilot.press("enter")
+        await screen(pilot, DiffPreview)
+        await pilot.press("y")
+        client = await screen(pilot, ClientConfigScreen)
+        assert "Endpoint = vpn.example.com:51820" in client.text and not client.warnings
+        qr = client.query_one(QRCode)
+        assert qr.lines == qr_lines(client.text) and qr.code_size.width > 40
+        assert "▀" in str(qr.render()) and qr.render().style is not None
+        target = tmp_path / "clients" / "wg0-erin-phone.conf"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: client.saved is not None)
+        assert target.read_text() == client.text
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        await pilot.press("escape")  # saved: closes without asking
+        await screen(pilot, DashboardScreen)
+        # The server endpoint typed in the form is remembered for the next client.
+        assert '"endpoint": "vpn.example.com:51820"' in (tmp_path / "wgtui.json").read_text()
+
+        clock.tick()
+        app.poll_now()
+        await pilot.press("c")
+        shown = await screen(pilot, ClientConfigScreen)
+        assert shown.text == target.read_text() and shown.saved == target and not shown.warnings
+        assert not shown.query("#save-row")
+        await pilot.press("escape")
+        await screen(pilot, DashboardScreen)
+        done(app)
+
+
+async def test_save_config_true_offers_to_turn_it_off(tmp_path: Path) -> None:
+    app, _clock, conf = started(tmp_path)
+    conf.write_text(conf.read_text().replace("[Interface]\n", "[Interface]\nSaveConfig = true\n", 1))
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        await pilot.press("a")
+        await fill(pilot, await screen(pilot, PeerForm), name="frank-nas")
+        await pilot.press("enter")
+        preview = await screen(pilot, DiffPreview)
+        assert "SaveConfig = true" in body(preview.query_one("#preview-body", Static))
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, DiffPreview) and app.screen is not preview)
+        off = app.screen
+        assert isinstance(off, DiffPreview) and off.plan.title.startswith("Turn SaveConfig off")
+        assert not off.offer_save_config_off
+        await pilot.press("y")
+        # Back to the add, worked out again on the new file: no SaveConfig warning any more.
+        await until(pilot, lambda: isinstance(app.screen, DiffPreview) and app.screen is not off)
+        again = app.screen
+        assert isinstance(again, DiffPreview) and not again.offer_save_config_off
+        assert "+# friendly_name = frank-nas" in body(again.query_one("#preview-body", Static))
+        await pilot.press("y")
+        await screen(pilot, ClientConfigScreen)
+        text = conf.read_text()
+        assert "SaveConfig = false" in text and "# friendly_name = frank-nas" in text
+
+
+async def test_failed_apply_is_shown_and_changes_nothing(tmp_path: Path) -> None:
+    app, _clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        peers = demo(app).read("wg0").peers.keys()
+        await pilot.press("a")
+        await fill(pilot, await screen(pilot, PeerForm), name="gina")
+        await pilot.press("enter")
+        await screen(pilot, DiffPreview)
+        conf.write_text(conf.read_text() + "# edited by hand meanwhile\n")
+        edited = conf.read_bytes()
+        await pilot.press("y")
+        message = await screen(pilot, MessageScreen)
+        assert "changed on disk" in body(message.query_one("#message-body", Static))
+        assert message.query_one("#message-box").has_class("-error")
+        assert conf.read_bytes() == edited and demo(app).read("wg0").peers.keys() == peers
+        await pilot.press("enter")
+        await screen(pilot, DashboardScreen)
+        done(app)
+
+
+async def test_rotate_psk_shows_the_new_key_for_the_client(tmp_path: Path) -> None:
+    app, _clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        key = app.dashboard.table.cursor_key
+        assert key is not None
+        await pilot.press("r")
+        await screen(pilot, RotateChoice)
+        await pilot.press("down", "down", "enter")
+        preview = await screen(pilot, DiffPreview)
+        assert "PresharedKey = (hidden #" in body(preview.query_one("#preview-body", Static))
+        await pilot.press("y")
+        shown = await screen(pilot, ClientConfigScreen)
+        psk = Document.read(conf).peer(key).preshared_key
+        assert psk and shown.text == f"PresharedKey = {psk}\n" and not shown.query(QRCode)
+        await pilot.press("escape")
+        await screen(pilot, DashboardScreen)
+        done(app)
+
+
+async def test_quitting_during_a_staged_rotation_rolls_it_back(tmp_path: Path) -> None:
+    app, _clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        original = conf.read_bytes()
+        old, progress = await start_staged(app, pilot)
+        new = progress.rotation.new_key
+        await pilot.press("q")  # on the progress screen q is escape: it cancels, it does not quit
+        await until(pilot, lambda: progress.phase == "cancelled")
+        await pilot.press("escape")
+        await screen(pilot, DashboardScreen)
+        old2, progress2 = await start_staged(app, pilot)
+        new2 = progress2.rotation.new_key
+        await pilot.press("ctrl+q")  # quitting for real: the waiting rotation is rolled back first
+    live = demo(app).read("wg0").peers
+    assert old == old2 and old in live and new not in live and new2 not in live
+    assert conf.read_bytes() == original
+
+
+async def test_names_are_shown_as_text_never_as_markup(tmp_path: Path) -> None:
+    app, _clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        await pilot.press("a")
+        await fill(pilot, await screen(pilot, PeerForm), name="[b]mallet[/b]")
+        await pilot.press("enter")
+        await screen(pilot, DiffPreview)
+        assert "Add peer [b]mallet[/b] to wg0" in screen_text(app)
+        await pilot.press("y")
+        await screen(pilot, ClientConfigScreen)
+        assert "Client config for [b]mallet[/b]" in screen_text(app)
+        assert "# friendly_name = [b]mallet[/b]\n" in conf.read_text()
+
+
+async def test_pasted_public_key_is_checked_and_needs_no_client_config(tmp_path: Path) -> None:
+    app, _clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        existing = app.dashboard.table.cursor_key
+        assert existing is not None
+        await pilot.press("a")
+        form = await screen(pilot, PeerForm)
+        await fill(pilot, form, name="own-keys")
+        form.query_one("#key-source").focus()
+        await pilot.press("down", "space")  # "paste the client's public key"
+        assert form.query_one("#public_key", Input).has_focus
+        await fill(pilot, form, public_key="not-a-key")
+        assert "is not a WireGuard key" in body(form.query_one("#public_key-msg", Static))
+        await fill(pilot, form, public_key=existing)
+        assert "already a peer" in body(form.query_one("#public_key-msg", Static))
+        assert form.query_one("#submit", Button).disabled
+        from wgtui import keys
+
+        _private, public = keys.keypair()
+        await fill(pilot, form, public_key=public)
+        await pilot.press("enter")
+        await screen(pilot, DiffPreview)
+        await pilot.press("y")
+        await until(pilot, lambda: app.changes.last_result is not None and not app.changes.busy)
+        assert isinstance(app.screen, DashboardScreen)  # no private key here, so no client config to show
+        assert public in demo(app).read("wg0").peers and f"PublicKey = {public}" in conf.read_text()
+        done(app)
+
+
+async def test_a_double_enter_in_the_form_does_not_apply_unseen(tmp_path: Path) -> None:
+    app, _clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        original = conf.read_bytes()
+        await pilot.press("a")
+        await fill(pilot, await screen(pilot, PeerForm), name="hasty")
+        await pilot.press("enter")
+        preview = await screen(pilot, DiffPreview)
+        await pilot.press("enter")  # at once: ignored
+        assert app.screen is preview and conf.read_bytes() == original
+        preview.opened -= 1  # as if it had been read for a second
+        await pilot.press("enter")
+        await screen(pilot, ClientConfigScreen)
+        assert "# friendly_name = hasty" in conf.read_text()

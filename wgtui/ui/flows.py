@@ -1,0 +1,341 @@
+"""Provides the change flows behind the dashboard's keys: ask → preview the diff → apply in a thread → report."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from rich.text import Text
+from textual.worker import Worker, WorkerFailed
+
+from wgtui import fmt, keys
+from wgtui.apply import ApplyResult, apply_plan
+from wgtui.backends.base import BackendError
+from wgtui.changes import ChangeRefused, Plan, Planner
+from wgtui.client_config import ClientConfig, client_config_path
+from wgtui.conf import ConfError
+from wgtui.rotation import StagedRotation
+from wgtui.settings import ClientSettings
+from wgtui.settings import load as load_settings
+from wgtui.settings import save as save_settings
+from wgtui.store import StoreError, read_bytes
+from wgtui.sync import drift_of, plan_sync
+from wgtui.ui.screens.client_config import ClientConfigScreen, key_mismatch
+from wgtui.ui.screens.confirm import ConfirmScreen, MessageScreen
+from wgtui.ui.screens.diff_preview import APPLY, SAVE_CONFIG_OFF, DiffPreview
+from wgtui.ui.screens.peer_form import PeerForm, form_context
+from wgtui.ui.screens.rotation import RotateChoice, RotationProgress
+from wgtui.ui.screens.sync import SyncScreen, drift_items
+
+if TYPE_CHECKING:
+    from wgtui.ui.app import WgtuiApp
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+View = Callable[[T], tuple[Plan, Sequence[str] | None]]
+
+REFUSALS = (ChangeRefused, ConfError, StoreError, BackendError)
+
+
+def _constant(plan: Plan) -> Callable[[Planner], Plan]:
+    return lambda _planner: plan
+
+
+def _plain(plan: Plan) -> tuple[Plan, Sequence[str] | None]:
+    return plan, None
+
+
+def staged_view(rotation: StagedRotation) -> tuple[Plan, Sequence[str]]:
+    """The final plan of a staged rotation, described as the stages it goes through."""
+    plan, new, old = rotation.plan, keys.short_key(rotation.new_key), keys.short_key(rotation.old.public_key)
+    ips = ", ".join(rotation.allowed_ips) or "(none)"
+    return plan, [
+        f"1. add peer {new} without allowed IPs (keepalive and preshared key carried over)",
+        f"2. give the client its new config; wait for {new}'s first handshake (up to {int(rotation.timeout)} s)",
+        f"3. peer {new} allowed-ips {ips} (taken from {old} in one step)",
+        f"4. remove peer {old}; then write the file below",
+    ]
+
+
+class ChangeFlows:
+    """One change at a time, each a linear async flow in a worker: screens are awaited, blocking calls
+    (planning, applying, rotation steps) run in thread workers, so the dashboard keeps updating."""
+
+    def __init__(self, app: WgtuiApp) -> None:
+        self.app = app
+        self.busy = False
+        self.progress: RotationProgress | None = None
+        """The staged rotation on screen, rolled back if wgtui is closed while it waits."""
+        self.last_result: ApplyResult | None = None
+        self.failure: BaseException | None = None
+        """An unexpected error that ended a flow (shown to the user; tests assert there is none)."""
+
+    @property
+    def config_dir(self) -> Path:
+        return self.app.options.config_dir
+
+    # -- entry points ----------------------------------------------------------------------------------------
+
+    def add(self, ifname: str) -> None:
+        self._start(self._add(ifname), "add")
+
+    def edit(self, ifname: str, key: str) -> None:
+        self._start(self._edit(ifname, key), "edit")
+
+    def remove(self, ifname: str, key: str) -> None:
+        self._start(self._remove(ifname, key), "remove")
+
+    def rotate(self, ifname: str, key: str) -> None:
+        self._start(self._rotate(ifname, key), "rotate")
+
+    def sync(self, ifname: str) -> None:
+        self._start(self._sync(ifname), "sync")
+
+    def client_config(self, ifname: str, key: str, name: str) -> None:
+        self._start(self._client_config(ifname, key, name), "client-config")
+
+    def shutdown(self) -> None:
+        """wgtui is closing: a staged rotation still waiting is rolled back (its old key never stopped working)."""
+        if self.progress is not None:
+            result = self.progress.cancel_now("cancelled because wgtui was closed")
+            if result is not None:
+                log.warning("%s", result.message)
+
+    def _start(self, flow: Coroutine[Any, Any, None], name: str) -> None:
+        if self.busy:
+            flow.close()
+            self.app.notify("Another change is still open: finish or cancel it first.", severity="warning")
+            return
+        self.busy = True
+        self.app.run_worker(self._guarded(flow), name=f"change-{name}", group="change", exit_on_error=False)
+
+    async def _guarded(self, flow: Coroutine[Any, Any, None]) -> None:
+        try:
+            await flow
+        except REFUSALS as exc:
+            self.app.notify(str(exc), title="Not possible", severity="error", markup=False, timeout=12)
+        except Exception as exc:
+            log.exception("change flow failed")
+            self.failure = exc
+            self.app.notify(f"Unexpected error; nothing more was done: {exc!r}", severity="error", markup=False,
+                            timeout=20)
+        finally:
+            self.busy = False
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+
+    async def _thread(self, fn: Callable[[], R], name: str) -> R:
+        """Run a blocking call in a thread worker and return its result (or raise its exception)."""
+        worker: Worker[R] = self.app.run_worker(fn, name=name, group="change-io", thread=True, exit_on_error=False)
+        try:
+            return await worker.wait()
+        except WorkerFailed as failed:
+            raise failed.error from None
+
+    async def _planner(self, ifname: str) -> Planner:
+        path = self.config_dir / f"{ifname}.conf"
+
+        def make() -> Planner:
+            settings = load_settings(self.config_dir, ifname)
+            try:
+                return Planner(ifname, path, self.app.backend, client_settings=settings)
+            except ConfError as exc:
+                raise ChangeRefused(f"{path}: {exc}") from None
+
+        return await self._thread(make, "planner")
+
+    def _cancelled(self) -> None:
+        self.app.notify("Cancelled: nothing was changed.", timeout=3)
+
+    def _select(self, ifname: str, key: str) -> None:
+        self.app.dashboard.select_when_seen = (ifname, key)
+
+    async def _report(self, result: ApplyResult) -> None:
+        self.last_result = result
+        self.app.monitor.refresh()
+        if result.ok:
+            self.app.notify(result.message, title="Applied", markup=False, timeout=8)
+            return
+        body = Text(result.message + "\n")
+        for step in result.steps:
+            body.append(f"\n  • {step}", style="dim")
+        title = "DANGER: the rollback failed" if result.rollback_failed else "Not applied"
+        await self.app.push_screen_wait(MessageScreen(title, body, severity="error"))
+
+    async def _confirm(self, planner: Planner, make: Callable[[Planner], T], view: View[T], *,
+                       first: T | None = None, apply_label: str = "Apply", offer: bool = True) -> T | None:
+        """Preview until the user applies or cancels. Turning SaveConfig off first is a change of its own
+        (previewed and applied the same way); the asked change is then worked out again on the new file."""
+        item = first if first is not None else await self._thread(lambda: make(planner), "plan")
+        while True:
+            plan, steps = view(item)
+            choice = await self.app.push_screen_wait(DiffPreview(
+                plan, apply_label=apply_label, offer_save_config_off=offer and planner.doc.save_config, steps=steps))
+            if choice == APPLY:
+                return item
+            if choice != SAVE_CONFIG_OFF:
+                self._cancelled()
+                return None
+            off = planner.disable_save_config()
+            if await self._preview_apply(planner, _constant(off), first=off, offer=False) is None:
+                continue  # nothing was written: back to the change's own preview
+            planner = await self._planner(planner.ifname)
+            item = await self._thread(lambda p=planner: make(p), "plan")  # type: ignore[misc]
+
+    async def _preview_apply(self, planner: Planner, make: Callable[[Planner], Plan], *, first: Plan | None = None,
+                             offer: bool = True) -> Plan | None:
+        """Preview, then apply in a thread and report. The applied plan, or None."""
+        plan = await self._confirm(planner, make, _plain, first=first, offer=offer)
+        if plan is None:
+            return None
+        result = await self._thread(lambda: apply_plan(plan, self.app.backend), "apply")
+        await self._report(result)
+        return plan if result.ok else None
+
+    def _client_screen(self, plan: Plan, client: ClientConfig) -> ClientConfigScreen:
+        name = plan.peer_name or keys.short_key(plan.public_key)
+        path = client_config_path(self.config_dir, plan.ifname, plan.peer_name)
+        screen = ClientConfigScreen.for_config(client, title=f"Client config for {name} ({plan.ifname})",
+                                               save_to=path)
+        try:
+            if path.read_text() == client.text():  # shown again (c during a rotation) after it was saved
+                screen.saved = path
+        except OSError:
+            pass
+        return screen
+
+    # -- the flows -------------------------------------------------------------------------------------------
+
+    async def _add(self, ifname: str) -> None:
+        planner = await self._planner(ifname)
+        context = await self._thread(lambda: form_context(planner), "form-context")
+        answer = await self.app.push_screen_wait(PeerForm(context, planner.settings))
+        if answer is None:
+            return self._cancelled()
+        plan = await self._preview_apply(planner, answer.make, first=answer.plan)
+        if plan is None:
+            return
+        if answer.settings is not None:
+            await self._remember(ifname, answer.settings)
+        self._select(ifname, plan.public_key)
+        if plan.client is not None:
+            await self.app.push_screen_wait(self._client_screen(plan, plan.client))
+
+    async def _sync(self, ifname: str) -> None:
+        planner = await self._planner(ifname)
+        drift = await self._thread(lambda: drift_of(planner), "drift")
+        if not drift:
+            self.app.notify(f"{ifname} and its config file agree: nothing to sync.", timeout=4)
+            return
+        sides = await self.app.push_screen_wait(SyncScreen(ifname, drift_items(drift, planner.doc.names)))
+        if sides is None:
+            return self._cancelled()
+        await self._preview_apply(planner, lambda p: plan_sync(p, sides))
+
+    async def _remember(self, ifname: str, settings: ClientSettings) -> None:
+        try:
+            await self._thread(lambda: save_settings(self.config_dir, ifname, settings), "settings")
+        except (StoreError, OSError) as exc:
+            self.app.notify(f"The server endpoint was not remembered: {exc}", severity="warning", markup=False)
+
+    async def _edit(self, ifname: str, key: str) -> None:
+        planner = await self._planner(ifname)
+        context = await self._thread(lambda: form_context(planner, key), "form-context")
+        answer = await self.app.push_screen_wait(PeerForm(context, planner.settings))
+        if answer is None:
+            return self._cancelled()
+        await self._preview_apply(planner, answer.make, first=answer.plan)
+
+    async def _remove(self, ifname: str, key: str) -> None:
+        planner = await self._planner(ifname)
+        peer = planner.resolve(key)
+        label = peer.name or keys.short_key(peer.public_key)
+        body = Text()
+        for field, value in (("name", peer.name or "(none)"), ("public key", peer.public_key),
+                             ("allowed IPs", ", ".join(peer.allowed_ips) or "(none)"),
+                             ("in the file", "yes" if peer.in_file else "no"),
+                             ("on the interface", "yes" if peer.in_runtime else "no")):
+            body.append(f"{field:>17}  ", style="dim")
+            body.append(f"{value}\n")
+        model = self.app.dashboard.models.get(ifname)
+        row = model.rows.get(key) if model is not None else None
+        if row is not None:
+            body.append(f"{'state':>17}  ", style="dim")
+            body.append(f"{fmt.STATUS_GLYPH[row.status]} {row.status.value}, handshake "
+                        f"{fmt.handshake_ago(row.peer.latest_handshake, self.app.clock())}\n")
+        body.append("\nIts client loses the tunnel at once. The diff comes next; nothing changes before you "
+                    "apply it.", style="yellow")
+        if not await self.app.push_screen_wait(ConfirmScreen(f"Remove {label} from {ifname}?", body, yes="Remove",
+                                                             danger=True)):
+            return self._cancelled()
+        await self._preview_apply(planner, lambda p: p.remove(key))
+
+    async def _rotate(self, ifname: str, key: str) -> None:
+        planner = await self._planner(ifname)
+        peer = planner.resolve(key)
+        label = peer.name or keys.short_key(peer.public_key)
+        request = await self.app.push_screen_wait(RotateChoice(label, ifname))
+        if request is None:
+            return self._cancelled()
+        new_key = request.public_key
+        if request.mode == "psk":
+            plan = await self._preview_apply(planner, lambda p: p.rotate_psk(key))
+            if plan is not None and plan.client is not None and plan.client.preshared_key:
+                await self.app.push_screen_wait(ClientConfigScreen(
+                    f"PresharedKey = {plan.client.preshared_key}\n", title=f"New preshared key for {label}",
+                    qr=False, intro=f"Put this line in the [Peer] section of {label}'s client config, replacing "
+                                    "its PresharedKey. Handshakes fail until the client has it."))
+        elif request.mode == "now":
+            plan = await self._preview_apply(planner, lambda p: p.rotate_now(key, public_key=new_key))
+            if plan is not None:
+                self._select(ifname, plan.public_key)
+                if plan.client is not None:
+                    await self.app.push_screen_wait(self._client_screen(plan, plan.client))
+        else:
+            await self._staged(planner, key, new_key)
+
+    async def _staged(self, planner: Planner, key: str, new_key: str | None) -> None:
+        timeout = planner.settings.handshake_timeout
+
+        def make(p: Planner) -> StagedRotation:
+            return StagedRotation(p, key, public_key=new_key, timeout=timeout, clock=self.app.clock)
+
+        rotation = await self._confirm(planner, make, staged_view, apply_label="Start rotation")
+        if rotation is None:
+            return
+        client = rotation.client
+
+        def show_client() -> None:
+            if client is not None:
+                self.app.push_screen(self._client_screen(rotation.plan, client))
+
+        self.progress = RotationProgress(rotation, show_client if client is not None else None)
+        try:
+            result = await self.app.push_screen_wait(self.progress)
+        finally:
+            self.progress = None
+        self.last_result = result
+        self.app.monitor.refresh()
+        if result.ok:
+            self._select(rotation.plan.ifname, rotation.new_key)
+
+    async def _client_config(self, ifname: str, key: str, name: str) -> None:
+        path = client_config_path(self.config_dir, ifname, name)
+        data = await self._thread(lambda: read_bytes(path), "client-config")
+        label = name or keys.short_key(key)
+        if data is None:
+            await self.app.push_screen_wait(MessageScreen("No saved client config", Text(
+                f"wgtui has no client config for {label}: it looked for {path}.\n\nThe server never knows a "
+                "client's private key, so wgtui can show a client config only when it generated the key pair "
+                "(add or rotate) and the config was saved. To give this client a new config, rotate its key (r)."),
+                severity="warning"))
+            return
+        text = data.decode("utf-8", errors="replace")
+        warning = key_mismatch(text, key)
+        await self.app.push_screen_wait(ClientConfigScreen(
+            text, title=f"Client config for {label} ({ifname}), saved", warnings=[warning] if warning else [],
+            saved=path, intro=f"Read from {path}."))

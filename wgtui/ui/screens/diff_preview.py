@@ -1,0 +1,126 @@
+"""Provides the diff preview: warnings, notes, runtime operations and the file diff, before anything is done."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Static
+
+from wgtui.apply import describe
+from wgtui.changes import Plan
+
+APPLY = "apply"
+CANCEL = "cancel"
+SAVE_CONFIG_OFF = "save-config-off"
+ENTER_GRACE = 0.5
+"""Seconds after the preview opens during which enter does not apply."""
+
+
+def diff_text(diff: str) -> Text:
+    """The unified diff coloured like `git diff`. Secrets are already masked by Plan.diff."""
+    text = Text()
+    for line in diff.splitlines():
+        if line.startswith(("+++", "---")):
+            style = "bold"
+        elif line.startswith("@@"):
+            style = "cyan"
+        elif line.startswith("+"):
+            style = "green"
+        elif line.startswith("-"):
+            style = "red"
+        else:
+            style = "dim"
+        text.append(line + "\n", style=style)
+    return text
+
+
+def preview_text(plan: Plan, steps: Sequence[str] | None = None) -> Text:
+    """Everything the preview says, in reading order. Built from Text: names and paths are user data."""
+    text = Text()
+    for warning in plan.warnings:
+        text.append("⚠ ", style="bold yellow")
+        text.append(warning + "\n", style="yellow")
+    for note in plan.notes:
+        text.append("• ", style="dim")
+        text.append(note + "\n")
+    lines = list(steps) if steps is not None else [describe(u) for u in plan.runtime]
+    text.append("\nRunning interface\n", style="bold")
+    if lines:
+        for line in lines:
+            text.append(f"  {line}\n")
+    else:
+        text.append("  (not changed)\n", style="dim")
+    text.append("\nConfig file\n", style="bold")
+    if plan.diff:
+        added, removed = plan.diff_stat()
+        text.append(f"  {plan.config_path}: +{added} -{removed} lines; keys are masked here\n", style="dim")
+        text.append_text(diff_text(plan.diff))
+    else:
+        text.append(f"  {plan.config_path} does not change\n", style="dim")
+    return text
+
+
+class DiffPreview(ModalScreen[str]):
+    """Dismisses with APPLY, CANCEL or SAVE_CONFIG_OFF; it changes nothing itself."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "choose('apply')", "Apply", id="preview.apply"),
+        Binding("n,escape", "choose('cancel')", "Cancel", id="preview.cancel"),
+        Binding("o", "choose('save-config-off')", "SaveConfig off", id="preview.save_config_off"),
+        # Enter applies as well, unless a button has focus (then that button is pressed, Cancel included).
+        Binding("enter", "apply_enter", "Apply", id="preview.apply_enter", show=False),
+    ]
+
+    def __init__(self, plan: Plan, *, apply_label: str = "Apply", offer_save_config_off: bool = False,
+                 steps: Sequence[str] | None = None) -> None:
+        super().__init__()
+        self.plan = plan
+        self.apply_label = apply_label
+        self.offer_save_config_off = offer_save_config_off
+        self.steps = steps
+        self.opened = time.monotonic()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog -tall", id="preview-dialog") as dialog:
+            dialog.border_title = Content(self.plan.title)
+            dialog.border_subtitle = "↑ ↓ scroll"
+            with VerticalScroll(classes="dialog-body", id="preview-box"):
+                yield Static(preview_text(self.plan, self.steps), id="preview-body")
+            with Horizontal(classes="buttons", id="preview-buttons"):
+                yield Button(f"{self.apply_label} (y)", id="apply", variant="primary", compact=True)
+                yield Button("Cancel (n)", id="cancel", compact=True)
+                if self.offer_save_config_off:
+                    yield Button("Turn SaveConfig off first (o)", id="save-config-off", variant="warning",
+                                 compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # The diff has focus so that the arrows scroll it; y / enter / n decide.
+        self.query_one("#preview-box").focus()
+        self.opened = time.monotonic()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "choose" and parameters == (SAVE_CONFIG_OFF,):
+            return self.offer_save_config_off
+        return True
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)
+
+    def action_apply_enter(self) -> None:
+        # The form before this screen is submitted with enter too: a double press (or key repeat) there must
+        # not apply a change nobody has seen. y is never ignored.
+        if time.monotonic() - self.opened >= ENTER_GRACE:
+            self.dismiss(APPLY)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(str(event.button.id))
