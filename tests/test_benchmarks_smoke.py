@@ -1,0 +1,86 @@
+"""Small-size runs of every benchmark in benchmarks/, so that they keep working: shapes and sanity, no timings."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+
+from benchmarks import bench_keys, bench_memory, bench_poll, bench_startup, bench_terminal, bench_ui_tick, run_all
+from benchmarks.common import Result, UapiSource, table
+from tests import netns
+
+
+def sane(results: list[Result], *, allow_skip: bool = False) -> list[Result]:
+    assert results and all(isinstance(r, Result) for r in results)
+    for r in results:
+        if allow_skip and r.unit == "skipped":
+            continue
+        assert r.unit != "skipped", r.note
+        assert math.isfinite(r.value) and r.value >= 0, r
+        assert r.met in (True, False, None) and (r.met is None) == (not r.target), r
+    assert table(results).count("\n") == len(results) + 1
+    return results
+
+
+def test_synthetic_source_is_what_wireguard_go_writes() -> None:
+    from wgtui.backends.uapi import new_cache, parse_get
+
+    source = UapiSource(40)
+    cache = new_cache()
+    first = parse_get(source.answer(), "wgbench0", cache)
+    assert len(first.peers) == 40 and set(first.peers) == set(source.names)
+    moved = source.tick(1_800_000_001, 0.1)
+    second = parse_get(source.answer(), "wgbench0", cache)
+    assert (cache.parsed, cache.reused) == (len(set(moved)), 40 - len(set(moved)))
+    assert sum(second.peers[k] is not v for k, v in first.peers.items()) == len(set(moved))
+
+
+def test_ui_tick() -> None:
+    results = sane(bench_ui_tick.run(sizes=(30, 60), ticks=2, size=(80, 24), first_frame_n=60, worst_sort=False))
+    assert [r.metric for r in results][-1] == "first frame, 60 peers"
+
+
+def test_keys() -> None:
+    results = sane(bench_keys.run(n=150, size=(100, 30), needle="peer-001"))
+    assert len(results) == 8 and all(r.value > 0 for r in results)
+
+
+def test_memory() -> None:
+    (result,) = sane(bench_memory.run(n=40, polls=3))
+    assert 20 < result.value < 1000 and "peers with history" in result.note
+
+
+def test_startup() -> None:
+    results = sane(bench_startup.run(peers=5, repeat=1, big=0))
+    assert results[0].value > 0
+    assert [r.value for r in results[1:]] == [0.0, 0.0]  # neither `show` nor `peer … --dry-run` imported Textual
+
+
+@pytest.mark.netns
+def test_poll_on_wireguard_go() -> None:
+    results = sane(bench_poll.run_uapi(n=60, repeat=2), allow_skip=netns.skip_reason() is not None)
+    if results[0].unit != "skipped":
+        assert "60/60 peers reused" in results[2].note
+
+
+@pytest.mark.netns
+def test_terminal_bytes() -> None:
+    results = sane(bench_terminal.run(peers=4, active=1, warm=1.5, measure=2.5),
+                   allow_skip=netns.skip_reason() is not None)
+    if results[0].unit != "skipped":
+        assert results[1].value > 0 and results[2].value > 0
+
+
+def test_run_all_knows_every_benchmark() -> None:
+    assert set(run_all.BENCHMARKS) == {"startup", "poll", "ui_tick", "keys", "memory", "terminal", "poll_kernel"}
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(os.environ.get("WGTUI_BENCH_VM") != "1", reason="boots a VM (a minute or more): "
+                    "WGTUI_BENCH_VM=1 pytest -m kernel tests/test_benchmarks_smoke.py")
+def test_poll_on_the_kernel_module_in_a_vm() -> None:
+    results = sane(bench_poll.run_kernel(n=100, repeat=1), allow_skip=True)
+    if results[0].unit != "skipped":
+        assert "100/100 peers reused" in results[2].note
