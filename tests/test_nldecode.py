@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import errno
 import json
 import struct
@@ -176,6 +177,20 @@ def test_cache_returns_the_same_objects_for_unchanged_peers() -> None:
     assert len(moved) == 1
     assert third.peers[moved[0]].rx_bytes == 12345
     assert third.peers[moved[0]].endpoint == second.peers[moved[0]].endpoint
+
+
+def test_cache_keeps_no_preshared_key_but_notices_one_being_set_or_removed() -> None:
+    msgs = nl_messages("kernel-dump-handshake.nl")
+    ref = json.loads((DATA / "handshake.expected.json").read_text())
+    psk = next(base64.b64decode(p["preshared_key"]) for p in ref["peers"] if p["preshared_key"])
+    decoder = DumpDecoder()
+    first = decoder.decode(msgs, "wg0")
+    assert decoder._cache and all(psk not in repr(cached).encode() for cached in decoder._cache.values())
+    # The same dump with that peer's PSK zeroed (removed at runtime): the peer is decoded again.
+    zeroed = [m.replace(psk, bytes(32)) for m in msgs]
+    second = decoder.decode(zeroed, "wg0")
+    (key,) = [k for k, p in first.peers.items() if p.has_preshared_key]
+    assert second.peers[key] is not first.peers[key] and not second.peers[key].has_preshared_key
 
 
 def test_cache_forgets_peers_that_left_and_decodes_split_peers_afresh() -> None:
