@@ -1,8 +1,9 @@
-"""Writes the README's screenshots (SVG) from the demo backend: dashboard, peer detail and help."""
+"""Writes the README's screenshots (SVG) from the demo backend: dashboard, detail, help, a diff preview."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -27,20 +28,25 @@ class SteppedClock:
 
 async def shoot(name: str, keys: list[str], size: tuple[int, int]) -> Path:
     clock = SteppedClock()
-    with tempfile.TemporaryDirectory() as tmp:
-        backend = DemoBackend(40, seed=7, clock=clock, config_dir=Path(tmp))
-        app = WgtuiApp(backend, AppOptions(autostart=False, clock=clock, config_dir=Path(tmp)))
-        async with app.run_test(size=size) as pilot:
-            # Two minutes of one-second polls, so that rates and sparklines have something to show.
-            for _ in range(120):
-                app.poll_now()
-                clock.now += 1
-            await pilot.pause()
-            for key in keys:
-                await pilot.press(key)
-            await pilot.pause()
-            path = OUT / f"{name}.svg"
-            app.save_screenshot(filename=path.name, path=str(OUT))
+    # A fixed directory: its path shows in the diff preview, and screenshots should not change from run to run.
+    config_dir = Path(tempfile.gettempdir()) / "wgtui-screenshots" / "wireguard"
+    shutil.rmtree(config_dir, ignore_errors=True)
+    config_dir.mkdir(parents=True)
+    backend = DemoBackend(40, seed=7, clock=clock, config_dir=config_dir)
+    app = WgtuiApp(backend, AppOptions(autostart=False, clock=clock, config_dir=config_dir))
+    async with app.run_test(size=size) as pilot:
+        # Five minutes of one-second polls, so that rates and sparklines have something to show.
+        for _ in range(300):
+            app.poll_now()
+            clock.now += 1
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause(0.3)  # change flows plan in thread workers
+        await pilot.pause()
+        path = OUT / f"{name}.svg"
+        app.save_screenshot(filename=path.name, path=str(OUT))
+    shutil.rmtree(config_dir.parent, ignore_errors=True)
     return path
 
 
@@ -51,6 +57,7 @@ async def main() -> None:
         ("dashboard-80x24", [], (80, 24)),
         ("detail", ["down", "enter"], (100, 30)),
         ("help", ["question_mark"], (100, 30)),
+        ("remove-preview", ["down", "d", "y"], (100, 30)),
     ):
         print(await shoot(name, keys, size))
 

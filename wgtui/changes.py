@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from hashlib import sha256
+from dataclasses import dataclass
 from pathlib import Path
 
 from wgtui import ipalloc, keys
 from wgtui.backends.base import Backend
 from wgtui.client_config import ClientConfig
-from wgtui.conf import Document, unified_diff
+from wgtui.conf import Document
 from wgtui.conf.errors import ValidationError
 from wgtui.conf.validate import (
     validate_allowed_ips,
@@ -22,70 +20,9 @@ from wgtui.conf.validate import (
     validate_name,
 )
 from wgtui.model import KEEP, InterfaceState, PeerUpdate, Unchanged
+from wgtui.plan import ChangeRefused, Plan, mask_secrets
 from wgtui.settings import ClientSettings
 from wgtui.store import fingerprint, read_bytes
-
-_SECRET_LINE = re.compile(r"^(?P<head>\s*(?:PrivateKey|PresharedKey)\s*=\s*)(?P<value>[^\s#]+)", re.I | re.M)
-
-
-class ChangeRefused(Exception):
-    """The change cannot be planned as asked; nothing was changed. `field` names the form field, if one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-def mask_secrets(text: str) -> str:
-    """Private and preshared keys replaced by a short fingerprint: a diff on screen or in a log shows that a
-    key changed without showing the key."""
-    def hide(m: re.Match[str]) -> str:
-        return f"{m['head']}(hidden #{sha256(m['value'].encode()).hexdigest()[:8]})"
-
-    return _SECRET_LINE.sub(hide, text)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One change, fully worked out before anything is touched."""
-
-    action: str
-    """"add", "remove", "edit", "rotate", "psk" or "sync"."""
-    ifname: str
-    title: str
-    config_path: Path
-    before: str
-    """The file's text when the plan was made ("" when it does not exist)."""
-    before_fingerprint: str
-    after: str | None
-    """The new file text; None when the file is not to be changed."""
-    runtime: tuple[PeerUpdate, ...] = ()
-    warnings: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    file_only: bool = False
-    public_key: str = ""
-    """The peer concerned (for add and rotate: the new key)."""
-    old_public_key: str = ""
-    """For rotations: the key being replaced."""
-    peer_name: str = ""
-    client: ClientConfig | None = field(default=None, repr=False)
-
-    @property
-    def changes_file(self) -> bool:
-        return self.after is not None and self.after != self.before
-
-    @property
-    def diff(self) -> str:
-        """Unified diff of the config file with secrets masked; empty when the file does not change."""
-        if not self.changes_file:
-            return ""
-        name = str(self.config_path)
-        return unified_diff(mask_secrets(self.before), mask_secrets(self.after or ""), name, name)
-
-    def diff_stat(self) -> tuple[int, int]:
-        added = sum(1 for ln in self.diff.splitlines() if ln.startswith("+") and not ln.startswith("+++"))
-        removed = sum(1 for ln in self.diff.splitlines() if ln.startswith("-") and not ln.startswith("---"))
-        return added, removed
 
 
 @dataclass(frozen=True)
@@ -236,8 +173,9 @@ class Planner:
             notes = [*notes, "File only: the running interface is left as it is (apply later with wg syncconf "
                              "or a restart, or let wgtui show the drift)."]
         elif runtime:
-            notes = [*notes, "Applies live through " + ("the UAPI socket" if self.runtime and
-                     self.runtime.backend == "userspace" else "netlink") + ": no restart, no dropped sessions."]
+            kind = self.runtime.backend if self.runtime else "kernel"
+            via = {"userspace": "the UAPI socket", "demo": "the simulated demo interface"}.get(kind, "netlink")
+            notes = [*notes, f"Applies live through {via}: no restart, no dropped sessions."]
         return Plan(action=action, ifname=self.ifname, title=title, config_path=self.config_path,
                     before=self.before, before_fingerprint=self.before_fingerprint,
                     after=after.render() if after is not None else None, runtime=tuple(runtime),

@@ -1,0 +1,74 @@
+"""Provides the Plan: one change worked out in full (new file text, masked diff, runtime operations, warnings)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from hashlib import sha256
+from pathlib import Path
+
+from wgtui.client_config import ClientConfig
+from wgtui.conf import unified_diff
+from wgtui.model import PeerUpdate
+
+_SECRET_LINE = re.compile(r"^(?P<head>\s*(?:PrivateKey|PresharedKey)\s*=\s*)(?P<value>[^\s#]+)", re.I | re.M)
+
+
+class ChangeRefused(Exception):
+    """The change cannot be planned as asked; nothing was changed. `field` names the form field, if one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def mask_secrets(text: str) -> str:
+    """Private and preshared keys replaced by a short fingerprint: a diff on screen or in a log shows that a
+    key changed without showing the key."""
+    def hide(m: re.Match[str]) -> str:
+        return f"{m['head']}(hidden #{sha256(m['value'].encode()).hexdigest()[:8]})"
+
+    return _SECRET_LINE.sub(hide, text)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One change, fully worked out before anything is touched."""
+
+    action: str
+    """"add", "remove", "edit", "rotate", "psk" or "sync"."""
+    ifname: str
+    title: str
+    config_path: Path
+    before: str
+    """The file's text when the plan was made ("" when it does not exist)."""
+    before_fingerprint: str
+    after: str | None
+    """The new file text; None when the file is not to be changed."""
+    runtime: tuple[PeerUpdate, ...] = ()
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    file_only: bool = False
+    public_key: str = ""
+    """The peer concerned (for add and rotate: the new key)."""
+    old_public_key: str = ""
+    """For rotations: the key being replaced."""
+    peer_name: str = ""
+    client: ClientConfig | None = field(default=None, repr=False)
+
+    @property
+    def changes_file(self) -> bool:
+        return self.after is not None and self.after != self.before
+
+    @property
+    def diff(self) -> str:
+        """Unified diff of the config file with secrets masked; empty when the file does not change."""
+        if not self.changes_file:
+            return ""
+        name = str(self.config_path)
+        return unified_diff(mask_secrets(self.before), mask_secrets(self.after or ""), name, name)
+
+    def diff_stat(self) -> tuple[int, int]:
+        added = sum(1 for ln in self.diff.splitlines() if ln.startswith("+") and not ln.startswith("+++"))
+        removed = sum(1 for ln in self.diff.splitlines() if ln.startswith("-") and not ln.startswith("---"))
+        return added, removed
