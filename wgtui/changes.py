@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,14 +119,10 @@ class Planner:
                                                                                                   list[str]]:
         """Refuse a prefix another peer has (it would silently move); warn on containment; note routes."""
         taken = self.prefix_owners(exclude)
+        refuse_taken(ips, taken, owner)
         warnings: list[str] = []
         for ip in ips:
             net = ipalloc.network(ip)
-            if net in taken:
-                key, name = taken[net]
-                who = f"{name} ({keys.short_key(key)})" if name else keys.short_key(key)
-                raise ChangeRefused(f"{net} already belongs to {who}. AllowedIPs are unique per interface: "
-                                    f"giving it to {owner} would silently take it from {who}.", "allowed_ips")
             for other, (key, name) in taken.items():
                 if ipalloc.overlaps(net, other):
                     who = name or keys.short_key(key)
@@ -158,6 +154,17 @@ class Planner:
             raise ChangeRefused(f"Cannot pick an address automatically: {self.config_path} has no Address in "
                                 "[Interface] with room left. Give the allowed IPs explicitly.", "allowed_ips")
         return tuple(picked)
+
+    def _new_key(self, public_key: str | None) -> tuple[str | None, str]:
+        """(private key or None, public key): the given key validated, else a fresh pair; never an existing peer."""
+        private = None
+        if public_key:
+            public_key = validate_key(public_key)
+        else:
+            private, public_key = keys.keypair()
+        if any(p.public_key == public_key for p in self.peers()):
+            raise ChangeRefused(f"{keys.short_key(public_key)} is already a peer of {self.ifname}.", "public_key")
+        return private, public_key
 
     def _common_warnings(self) -> list[str]:
         if self.doc.save_config:
@@ -202,13 +209,7 @@ class Planner:
     def add(self, name: str, *, public_key: str | None = None, allowed_ips: str | tuple[str, ...] = "auto",
             preshared_key: bool = False, keepalive: int | str | None = None, endpoint: str | None = None) -> Plan:
         name = validate_name(name, self.doc.naming.convention, taken=[p.name for p in self.peers() if p.name])
-        private = None
-        if public_key:
-            public_key = validate_key(public_key)
-        else:
-            private, public_key = keys.keypair()
-        if any(p.public_key == public_key for p in self.peers()):
-            raise ChangeRefused(f"{keys.short_key(public_key)} is already a peer of {self.ifname}.", "public_key")
+        private, public_key = self._new_key(public_key)
         ips = self.auto_allowed_ips() if allowed_ips == "auto" else validate_allowed_ips(allowed_ips)
         warnings, notes = self._check_allowed_ips(ips, name, exclude=())
         ka = validate_keepalive(keepalive) if keepalive not in (None, "") else None
@@ -284,13 +285,7 @@ class Planner:
         old = self.resolve(query)
         if not old.in_file:
             raise ChangeRefused("Only peers in the config file can be rotated (adopt it into the file first).")
-        private = None
-        if public_key:
-            public_key = validate_key(public_key)
-        else:
-            private, public_key = keys.keypair()
-        if any(p.public_key == public_key for p in self.peers()):
-            raise ChangeRefused(f"{keys.short_key(public_key)} is already a peer of {self.ifname}.", "public_key")
+        private, public_key = self._new_key(public_key)
         view = self.doc.peer(old.public_key)
         psk = self.psk_of(old.public_key)
         ips = tuple(str(ipalloc.network(ip)) for ip in view.allowed_ips)
@@ -338,6 +333,17 @@ class Planner:
 
 
 ipaddress_net = ipalloc.Network
+
+
+def refuse_taken(ips: Iterable[str], owners: Mapping[ipalloc.Network, tuple[str, str]], owner: str) -> None:
+    """AllowedIPs are unique per interface: giving a peer another peer's exact prefix would silently move it."""
+    for ip in ips:
+        net = ipalloc.network(ip)
+        if net in owners:
+            key, name = owners[net]
+            who = f"{name} ({keys.short_key(key)})" if name else keys.short_key(key)
+            raise ChangeRefused(f"{net} already belongs to {who}. AllowedIPs are unique per interface: "
+                                f"giving it to {owner} would silently take it from {who}.", "allowed_ips")
 
 
 def _with(update: PeerUpdate, **fields: object) -> PeerUpdate:

@@ -19,7 +19,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton,
 
 from wgtui import ipalloc, keys
 from wgtui.backends.base import BackendError
-from wgtui.changes import ChangeRefused, Plan, Planner
+from wgtui.changes import ChangeRefused, Plan, Planner, refuse_taken
 from wgtui.conf import ConfError, PeerView, ValidationError
 from wgtui.conf.validate import (
     validate_allowed_ips,
@@ -106,14 +106,8 @@ class Check(Validator):
 
 
 def refuse_duplicates(ips: tuple[str, ...], owners: Owners) -> None:
-    """The exact-duplicate rule of the Planner, checked per keystroke against prefixes gathered once."""
-    for ip in ips:
-        net = ipalloc.network(ip)
-        if net in owners:
-            key, name = owners[net]
-            who = f"{name} ({keys.short_key(key)})" if name else keys.short_key(key)
-            raise ChangeRefused(f"{net} already belongs to {who}: AllowedIPs are unique per interface, so "
-                                f"giving it to this peer would silently take it from {who}.", "allowed_ips")
+    """The Planner's exact-duplicate rule, checked per keystroke against prefixes gathered once."""
+    refuse_taken(ips, owners, "this peer")
 
 
 class PeerForm(ModalScreen[FormResult | None]):
