@@ -31,6 +31,7 @@ EXPECTED: dict[str, tuple[list[str | None], NameStyle]] = {
     "13-wg-quick-save.conf": ([None, None], NameStyle(C.FRIENDLY_NAME, P.INSIDE)),
     "14-bom-crlf-no-final-newline.conf": (["kiosk"], NameStyle(C.FRIENDLY_JSON, P.ABOVE)),
     "15-peers-only-fragment.conf": ([None, None], NameStyle(C.FRIENDLY_NAME, P.INSIDE)),
+    "17-pivpn.conf": (["phone", "work-laptop"], NameStyle(C.PIVPN, P.ABOVE)),
     "16-mixed-conventions.conf": (
         ["anna", "ben", "Chris (old laptop)", "dora", None],
         NameStyle(C.ANGRISTAN, P.ABOVE),
@@ -149,6 +150,19 @@ def test_golden_add_in_nyr_convention() -> None:
         "AllowedIPs = 10.7.0.5/32, fddd:2c4:2c4:2c4::5/128\n"
         "# END_PEER tv\n"
     )
+
+
+def test_golden_add_and_remove_in_pivpn_convention() -> None:
+    doc = load("17-pivpn.conf")
+    after = doc.add_peer(NEW_KEY, allowed_ips="10.6.0.4/32", name="tv")
+    assert after.render() == text("17-pivpn.conf") + (
+        f"\n### begin tv ###\n[Peer]\nPublicKey = {NEW_KEY}\nAllowedIPs = 10.6.0.4/32\n### end tv ###\n")
+    # Removing the first peer takes its begin and end markers and nothing of its neighbour's.
+    first = doc.peers[0].public_key
+    assert first is not None
+    removed = doc.remove_peer(first).render()
+    assert "phone" not in removed and removed.count("### begin work-laptop ###") == 1
+    assert removed.endswith("### end work-laptop ###\n")
 
 
 def test_golden_add_to_crlf_file_uses_crlf() -> None:

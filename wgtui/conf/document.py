@@ -20,7 +20,7 @@ from .lines import (
     parse_line,
     split_lines,
 )
-from .names import DEFAULT_STYLE, Convention, NameMark, NameStyle, Placement, is_end_marker, scan
+from .names import DEFAULT_STYLE, PAIRED, Convention, NameMark, NameStyle, Placement, is_end_marker, scan
 from .views import Field, InterfaceView, PeerView, Section, int_or_none, split_list
 
 BOM = "\ufeff"
@@ -94,7 +94,7 @@ def _peer_view(lines: Sequence[Line], section: Section) -> PeerView:
     primary = next((m for m in marks if m.name), marks[0] if marks else None)
     naming = None
     if primary is not None:
-        if primary.line < section.header or primary.convention is Convention.NYR:
+        if primary.line < section.header or primary.convention in PAIRED:
             placement = Placement.ABOVE
         elif primary.line == section.header:
             placement = Placement.HEADER

@@ -19,7 +19,7 @@ from .lines import (
     parse_line,
     unsafe_char,
 )
-from .names import Convention, NameStyle, Placement, format_marks, renamed
+from .names import PAIRED, NameStyle, Placement, format_marks, renamed
 from .validate import validate_name
 from .views import Section
 
@@ -258,7 +258,7 @@ class Document(BaseDocument):
             text = header.text.rstrip(WS) + " " + marks[0]
             return self._splice([(h, h + 1, [self._make(text, LineKind.SECTION, eol=header.eol)])])
         if style.placement is Placement.ABOVE:
-            if style.convention is Convention.NYR:
+            if style.convention in PAIRED:
                 return self._splice(
                     [
                         (section.start, section.start, [self._make(marks[0], LineKind.COMMENT)]),

@@ -20,6 +20,8 @@ class Convention(StrEnum):
     """`### Client alice` on the line before [Peer] (angristan/wireguard-install)."""
     NYR = "nyr"
     """`# BEGIN_PEER alice` before the block and `# END_PEER alice` after it (Nyr/wireguard-install)."""
+    PIVPN = "pivpn"
+    """`### begin alice ###` before the block and `### end alice ###` after it (PiVPN)."""
     NAME_EQUALS = "name_equals"
     """`# Name = alice` (hand-written files)."""
     NAME_COLON = "name_colon"
@@ -47,11 +49,15 @@ class Placement(StrEnum):
 _FIXED_PLACEMENT = {
     Convention.ANGRISTAN: Placement.ABOVE,  # its scripts grep "^### Client" and delete up to a blank line
     Convention.NYR: Placement.ABOVE,  # BEGIN above, END after the block: sed deletes BEGIN..END
+    Convention.PIVPN: Placement.ABOVE,  # the same with "### begin/end NAME ###": its scripts delete begin..end
     Convention.WGDASHBOARD: Placement.INSIDE,  # WGDashboard gives the line to the [Peer] read last
 }
 
-RESTRICTED = frozenset({Convention.ANGRISTAN, Convention.NYR})
+RESTRICTED = frozenset({Convention.ANGRISTAN, Convention.NYR, Convention.PIVPN})
 """Conventions whose tools only accept names of 1..15 characters from [A-Za-z0-9_-]."""
+
+PAIRED = frozenset({Convention.NYR, Convention.PIVPN})
+"""Conventions that mark a block with a begin line above it and an end line after it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +99,7 @@ _PATTERNS: tuple[tuple[Convention, re.Pattern[str]], ...] = (
     (Convention.WGDASHBOARD, re.compile(r"#Name#[ \t]*=[ \t]*" + _TAIL)),
     (Convention.ANGRISTAN, re.compile(r"###[ \t]*Client[ \t]+" + _TAIL)),
     (Convention.NYR, re.compile(r"#[ \t]*(?P<role>BEGIN|END)_PEER[ \t]+" + _TAIL)),
+    (Convention.PIVPN, re.compile(r"###[ \t]*(?P<role>begin|end)[ \t]+(?P<name>\S(?:.*?\S)?)[ \t]*###[ \t\r\v\f]*\Z")),
     (Convention.FRIENDLY_NAME, re.compile(r"#[ \t]*friendly_name[ \t]*=[ \t]*" + _TAIL)),
     (Convention.FRIENDLY_JSON, re.compile(r"#[ \t]*friendly_json[ \t]*=[ \t]*" + _TAIL)),
     (Convention.NAME_EQUALS, re.compile(r"#+[ \t]*[Nn][Aa][Mm][Ee][ \t]*=[ \t]*" + _TAIL)),
@@ -129,7 +136,7 @@ def scan(comment: str, offset: int, line: int) -> NameMark | None:
             continue
         start, end = offset + match.start("name"), offset + match.end("name")
         raw = match.group("name")
-        role = match.group("role").lower() if convention is Convention.NYR else ""
+        role = match.group("role").lower() if convention in PAIRED else ""
         if convention is Convention.FRIENDLY_JSON:
             obj = _load_json_object(raw)
             field = json_name_field(obj) if obj is not None else None
@@ -141,13 +148,14 @@ def scan(comment: str, offset: int, line: int) -> NameMark | None:
 
 
 def is_end_marker(comment: str) -> bool:
-    """Whether a comment is Nyr's `# END_PEER name`, which closes the block above it."""
+    """Whether a comment is an end marker (Nyr's `# END_PEER name`, PiVPN's `### end name ###`), which closes the
+    block above it."""
     mark = scan(comment, 0, 0)
     return mark is not None and mark.role == "end"
 
 
 def format_marks(convention: Convention, name: str) -> list[str]:
-    """The comment text(s) that name a peer in `convention`; Nyr gives two: the BEGIN and the END marker."""
+    """The comment text(s) that name a peer in `convention`; Nyr and PiVPN give two: the begin and end markers."""
     if convention is Convention.FRIENDLY_NAME:
         return [f"# friendly_name = {name}"]
     if convention is Convention.FRIENDLY_JSON:
@@ -156,6 +164,8 @@ def format_marks(convention: Convention, name: str) -> list[str]:
         return [f"### Client {name}"]
     if convention is Convention.NYR:
         return [f"# BEGIN_PEER {name}", f"# END_PEER {name}"]
+    if convention is Convention.PIVPN:
+        return [f"### begin {name} ###", f"### end {name} ###"]
     if convention is Convention.NAME_EQUALS:
         return [f"# Name = {name}"]
     if convention is Convention.NAME_COLON:

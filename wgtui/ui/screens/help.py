@@ -53,7 +53,7 @@ def help_text(online_after: float, notice: str | None, source: str, read_only: b
     text.append("  ↓/s ↑/s: received/sent per second since the previous poll;\n"
                 "  – means not measured yet, or a counter reset (peer re-added).\n"
                 "  Names come from comments in IF.conf (friendly_name, ### Client,\n"
-                "  BEGIN_PEER, Name =, #Name#) or from a peers file.\n")
+                "  BEGIN_PEER, ### begin, Name =, #Name#) or from a peers file.\n")
     text.append("\nSource\n", style="bold")
     text.append(f"  {source}\n")
     if notice:
