@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.fakes import Clock  # noqa: E402,F401  (re-exported: the benchmarks drive time with it too)
 from wgtui.backends.uapi import UapiBackend  # noqa: E402
 
 
@@ -115,20 +116,6 @@ def rss_mb() -> tuple[float, float]:
             name, value = line.split(":", 1)
             fields[name] = int(value.split()[0]) / 1024
     return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
-
-
-class Clock:
-    """A settable wall clock: ten minutes of polling pass in seconds."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def tick(self, seconds: float = 1.0) -> float:
-        self.now += seconds
-        return self.now
 
 
 def random_key(rng: random.Random) -> bytes:

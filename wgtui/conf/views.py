@@ -20,8 +20,25 @@ class Field:
     """0-based index of the line in the document."""
 
 
+class _Lookup:
+    """Reading settings by key, as wg reads them; for views that hold `fields`."""
+
+    __slots__ = ()
+    fields: tuple[Field, ...]
+
+    def values(self, key: str) -> tuple[str, ...]:
+        """The values of every line with this key (case-insensitive), in file order."""
+        lowered = key.lower()
+        return tuple(f.value for f in self.fields if f.key.lower() == lowered)
+
+    def last(self, key: str) -> str | None:
+        """The value wg reads for a single-valued key: the last line wins."""
+        values = self.values(key)
+        return values[-1] if values else None
+
+
 @dataclass(frozen=True, slots=True)
-class Section:
+class Section(_Lookup):
     """One `[Interface]` or `[Peer]` section and the span of lines that belong to its block."""
 
     kind: str
@@ -40,16 +57,6 @@ class Section:
     def number(self) -> int:
         """1-based line number of the header, for messages."""
         return self.header + 1
-
-    def values(self, key: str) -> tuple[str, ...]:
-        """The values of every line with this key (case-insensitive), in file order."""
-        lowered = key.lower()
-        return tuple(f.value for f in self.fields if f.key.lower() == lowered)
-
-    def last(self, key: str) -> str | None:
-        """The value wg reads for a single-valued key: the last line wins."""
-        values = self.values(key)
-        return values[-1] if values else None
 
 
 def split_list(values: Iterable[str]) -> tuple[str, ...]:
@@ -86,7 +93,7 @@ class PeerView:
 
 
 @dataclass(frozen=True, slots=True)
-class InterfaceView:
+class InterfaceView(_Lookup):
     """The `[Interface]` settings (merged over every `[Interface]` section, as wg-quick does)."""
 
     sections: tuple[Section, ...]
@@ -132,11 +139,3 @@ class InterfaceView:
             pre_down=values("PreDown"),
             post_down=values("PostDown"),
         )
-
-    def values(self, key: str) -> tuple[str, ...]:
-        lowered = key.lower()
-        return tuple(f.value for f in self.fields if f.key.lower() == lowered)
-
-    def last(self, key: str) -> str | None:
-        values = self.values(key)
-        return values[-1] if values else None
