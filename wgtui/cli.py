@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -141,3 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_tui(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `wgtui show | head`: the reader left. Say nothing, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

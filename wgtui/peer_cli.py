@@ -134,6 +134,25 @@ def plan_json(plan: Plan) -> dict[str, Any]:
             "notes": list(plan.notes), "file_only": plan.file_only}
 
 
+def _preview(args: argparse.Namespace, plan: Plan, out: TextIO, question: str, *, intro: str = "",
+             action: str | None = None) -> int | None:
+    """Show the plan (or its JSON for --dry-run --json) and ask. None: go on; else the exit code to stop with."""
+    if args.json and args.dry_run:
+        shown = plan_json(plan) | ({"action": action} if action else {})
+        json.dump({"plan": shown, "applied": False}, out, indent=2)
+        out.write("\n")
+        return 0
+    if not args.json:
+        out.write(intro)
+        _print_plan(plan, out, color=out.isatty())
+    if args.dry_run:
+        return 0
+    if not args.yes and not _confirm(question):
+        print("wgtui: not confirmed; nothing changed", file=sys.stderr)
+        return 1
+    return None
+
+
 def _confirm(question: str) -> bool:
     if not sys.stdin.isatty():
         raise ChangeRefused("Not applied: standard input is not a terminal, so nobody can confirm. Pass --yes "
@@ -182,17 +201,9 @@ def run_peer(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if args.peer_command == "rotate" and (args.mode or "staged") == "staged":
             return _run_staged(args, planner, out)
         plan = _make_plan(args, planner)
-        if args.json and args.dry_run:
-            json.dump({"plan": plan_json(plan), "applied": False}, out, indent=2)
-            out.write("\n")
-            return 0
-        if not args.json:
-            _print_plan(plan, out, color=out.isatty())
-        if args.dry_run:
-            return 0
-        if not args.yes and not _confirm("Apply this change?"):
-            print("wgtui: not applied (not confirmed); nothing changed", file=sys.stderr)
-            return 1
+        stop = _preview(args, plan, out, "Apply this change?")
+        if stop is not None:
+            return stop
         result = apply_plan(plan, backend)
         client_path = _write_client(args, plan, config_dir, out) if result.ok else None
         return _report(args, plan, result, client_path, out)
@@ -258,19 +269,11 @@ def _run_staged(args: argparse.Namespace, planner: Planner, out: TextIO,
     timeout = args.timeout or planner.settings.handshake_timeout
     rotation = StagedRotation(planner, args.peer, public_key=args.public_key, timeout=timeout)
     plan = rotation.plan
-    if args.json and args.dry_run:
-        json.dump({"plan": plan_json(plan) | {"action": "rotate-staged"}, "applied": False}, out, indent=2)
-        out.write("\n")
-        return 0
-    if not args.json:
-        out.write(f"Staged rotation of {rotation.label}: new key {keys.short_key(rotation.new_key)} first, "
-                  f"AllowedIPs moved after its first handshake (timeout {int(timeout)} s), old key removed last.\n")
-        _print_plan(plan, out, color=out.isatty())
-    if args.dry_run:
-        return 0
-    if not args.yes and not _confirm("Start the rotation?"):
-        print("wgtui: not started (not confirmed); nothing changed", file=sys.stderr)
-        return 1
+    intro = (f"Staged rotation of {rotation.label}: new key {keys.short_key(rotation.new_key)} first, AllowedIPs "
+             f"moved after its first handshake (timeout {int(timeout)} s), old key removed last.\n")
+    stop = _preview(args, plan, out, "Start the rotation?", intro=intro, action="rotate-staged")
+    if stop is not None:
+        return stop
     progress = rotation.start()
     if rotation.stage is not Stage.WAITING:
         print(f"wgtui: {progress.message}", file=sys.stderr)
