@@ -57,11 +57,19 @@ class Planner:
         self.before = raw.decode("utf-8", errors="replace")
         self.before_fingerprint = fingerprint(raw)
         self.doc = Document.from_bytes(raw)
+        self._peers: list[PeerInfo] | None = None
         self.runtime: InterfaceState | None = self.backend.read(ifname) if self.backend is not None else None
 
     # -- looking things up ---------------------------------------------------------------------------------
 
     def peers(self) -> list[PeerInfo]:
+        """Every peer of the file and the interface. Both are read once in __init__ and never change, so the
+        list is built once: a plan asks for it several times (names taken, key unique, prefixes owned)."""
+        if self._peers is None:
+            self._peers = self._collect_peers()
+        return self._peers
+
+    def _collect_peers(self) -> list[PeerInfo]:
         names = self.doc.names
         out: dict[str, PeerInfo] = {}
         for view in self.doc.peers:

@@ -34,20 +34,6 @@ def handshake_ago(latest_handshake: int, now: float) -> str:
     return str(humanize.naturaltime(dt.timedelta(seconds=delta)))
 
 
-def handshake_short(latest_handshake: int, now: float) -> str:
-    """`42 s ago`, `4 min ago`, `3 h ago`, `12 d ago`: for narrow terminals where the long form does not fit."""
-    if latest_handshake <= 0:
-        return "never"
-    delta = int(max(0.0, now - latest_handshake))
-    if delta < 60:
-        return f"{delta} s ago"
-    if delta < 3600:
-        return f"{delta // 60} min ago"
-    if delta < 86400:
-        return f"{delta // 3600} h ago"
-    return f"{delta // 86400} d ago"
-
-
 def keepalive(seconds: int) -> str:
     return f"{seconds} s" if seconds else "off"
 

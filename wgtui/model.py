@@ -53,20 +53,6 @@ class InterfaceState:
     """A sentence saying why the interface could not be read (then `up` is False and `peers` empty)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """Every interface read in one poll, stamped with wall-clock time."""
-
-    time: float
-    interfaces: tuple[InterfaceState, ...]
-
-    def interface(self, name: str) -> InterfaceState | None:
-        for iface in self.interfaces:
-            if iface.name == name:
-                return iface
-        return None
-
-
 class Unchanged(Enum):
     """Marker for a peer field that a runtime update leaves as it is."""
 
