@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from wgtui import keys
-from wgtui.apply import ApplyResult, apply_plan, describe
 from wgtui.backends.base import Backend, BackendError
 from wgtui.changes import ChangeRefused, Plan, Planner
+from wgtui.changes.apply import ApplyResult, apply_plan, describe
 from wgtui.client_config import client_config_path, save_client_config
 from wgtui.conf import ConfError
 from wgtui.model import KEEP
@@ -229,7 +229,7 @@ def _make_plan(args: argparse.Namespace, planner: Planner) -> Plan:
         return planner.edit(args.peer, name=given(args.name), allowed_ips=given(args.allowed_ips),
                             keepalive=given(args.keepalive), endpoint=given(args.endpoint))
     if cmd == "sync":
-        from wgtui.sync import Side, default_side, drift_of, plan_sync
+        from wgtui.changes.sync import Side, default_side, drift_of, plan_sync
 
         if not args.peers and not args.adopt:
             return plan_sync(planner)
@@ -264,7 +264,7 @@ def _report(args: argparse.Namespace, plan: Plan, result: ApplyResult, client_pa
 
 def _run_staged(args: argparse.Namespace, planner: Planner, out: TextIO,
                 sleep: Callable[[float], None] = time.sleep) -> int:
-    from wgtui.rotation import Stage, StagedRotation
+    from wgtui.changes.rotation import Stage, StagedRotation
 
     timeout = args.timeout or planner.settings.handshake_timeout
     rotation = StagedRotation(planner, args.peer, public_key=args.public_key, timeout=timeout)

@@ -13,9 +13,9 @@ import pytest
 from tests.integration.cli import wgtui_in, wgtui_popen
 from tests.netns import Daemon, Lab, entered
 from wgtui import store
-from wgtui.apply import apply_plan
 from wgtui.backends.host import HostBackend
 from wgtui.changes import Planner
+from wgtui.changes.apply import apply_plan
 from wgtui.conf import Document
 
 pytestmark = pytest.mark.netns

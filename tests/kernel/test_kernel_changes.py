@@ -10,11 +10,11 @@ import pytest
 
 from tests.kernel.conftest import NS
 from tests.kernel.wgdump import in_thread, sh, wg_dump
-from wgtui.apply import apply_plan
 from wgtui.backends.netlink import NetlinkBackend
 from wgtui.changes import Planner
+from wgtui.changes.apply import apply_plan
+from wgtui.changes.rotation import Stage, StagedRotation
 from wgtui.conf import Document
-from wgtui.rotation import Stage, StagedRotation
 
 pytestmark = pytest.mark.kernel
 T = TypeVar("T")

@@ -11,8 +11,8 @@ import pytest
 
 from tests.unit.pipeline_fixtures import ALICE, BOB, BOB_PSK, server
 from wgtui import store
-from wgtui.apply import apply_plan
 from wgtui.changes import Planner
+from wgtui.changes.apply import apply_plan
 from wgtui.model import PeerState
 
 
@@ -72,7 +72,7 @@ def test_undo_gives_back_prefixes_a_change_moved(tmp_path: Path, monkeypatch: py
     backend, path = server(tmp_path)
     backend.ifaces["wg0"][ALICE] = PeerState(ALICE, allowed_ips=("10.8.0.2/32", "fd00:8::2/128"))
     plan = Planner("wg0", path, backend).rotate_now("alice")
-    import wgtui.apply as apply_module
+    import wgtui.changes.apply as apply_module
 
     def fail(*_: object) -> None:
         raise store.StoreError("Cannot write wg0.conf: Read-only file system.")

@@ -8,7 +8,8 @@ import pytest
 
 from tests.unit.pipeline_fixtures import ALICE, BOB, BOB_PSK, CONF, GHOST, server, server_public
 from wgtui import keys
-from wgtui.changes import ChangeRefused, Planner, mask_secrets
+from wgtui.changes import ChangeRefused, Planner
+from wgtui.changes.plan import mask_secrets
 from wgtui.conf import Document, ValidationError
 from wgtui.model import KEEP, PeerUpdate
 

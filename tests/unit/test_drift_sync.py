@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from tests.unit.pipeline_fixtures import ALICE, BOB, BOB_PSK, GHOST, server
-from wgtui.apply import apply_plan
 from wgtui.changes import ChangeRefused, Planner
+from wgtui.changes.apply import apply_plan
+from wgtui.changes.sync import plan_sync
 from wgtui.conf import Document
 from wgtui.drift import Drift, interface_drift
 from wgtui.model import PeerState, PeerUpdate
-from wgtui.sync import plan_sync
 
 
 def test_drift_kinds_ignore_endpoints_and_host_bits(tmp_path: Path) -> None:

@@ -11,17 +11,17 @@ from rich.text import Text
 from textual.worker import Worker, WorkerFailed
 
 from wgtui import fmt, keys
-from wgtui.apply import ApplyResult, apply_plan
 from wgtui.backends.base import BackendError
 from wgtui.changes import ChangeRefused, Plan, Planner
+from wgtui.changes.apply import ApplyResult, apply_plan
+from wgtui.changes.rotation import StagedRotation
+from wgtui.changes.sync import drift_of, plan_sync
 from wgtui.client_config import ClientConfig, client_config_path
 from wgtui.conf import ConfError
-from wgtui.rotation import StagedRotation
 from wgtui.settings import ClientSettings
 from wgtui.settings import load as load_settings
 from wgtui.settings import save as save_settings
 from wgtui.store import StoreError, read_bytes
-from wgtui.sync import drift_of, plan_sync
 from wgtui.ui.screens.client_config import ClientConfigScreen, key_mismatch
 from wgtui.ui.screens.confirm import ConfirmScreen, MessageScreen
 from wgtui.ui.screens.diff_preview import APPLY, SAVE_CONFIG_OFF, DiffPreview

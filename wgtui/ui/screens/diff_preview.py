@@ -14,8 +14,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
-from wgtui.apply import describe
 from wgtui.changes import Plan
+from wgtui.changes.apply import describe
 
 APPLY = "apply"
 CANCEL = "cancel"

@@ -19,7 +19,8 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton,
 
 from wgtui import ipalloc, keys
 from wgtui.backends.base import BackendError
-from wgtui.changes import ChangeRefused, Plan, Planner, refuse_taken
+from wgtui.changes import ChangeRefused, Plan, Planner
+from wgtui.changes.planner import refuse_taken
 from wgtui.conf import ConfError, PeerView, ValidationError
 from wgtui.conf.validate import (
     validate_allowed_ips,

@@ -21,9 +21,9 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 
 from wgtui import keys
-from wgtui.apply import ApplyResult
+from wgtui.changes.apply import ApplyResult
+from wgtui.changes.rotation import Progress, Stage, StagedRotation
 from wgtui.conf.validate import validate_key
-from wgtui.rotation import Progress, Stage, StagedRotation
 from wgtui.ui.screens.peer_form import Check
 
 log = logging.getLogger(__name__)

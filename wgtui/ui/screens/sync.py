@@ -16,8 +16,8 @@ from textual.widgets import Button, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from wgtui import keys
+from wgtui.changes.sync import Side, default_side
 from wgtui.drift import Drift, describe
-from wgtui.sync import Side, default_side
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from wgtui import keys
-from wgtui.apply import AUDIT_LOG, ApplyResult, undo_updates
 from wgtui.backends.base import Backend, BackendError
-from wgtui.changes import ChangeRefused, Plan, Planner
+from wgtui.changes.apply import AUDIT_LOG, ApplyResult, undo_updates
+from wgtui.changes.plan import ChangeRefused, Plan
+from wgtui.changes.planner import Planner
 from wgtui.client_config import ClientConfig
 from wgtui.model import KEEP, PeerUpdate
 from wgtui.store import StoreError, audit, check_unchanged, locked, replace_with_backup

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from wgtui import keys
 from wgtui.backends.base import Backend, BackendError
-from wgtui.changes import Plan
+from wgtui.changes.plan import Plan
 from wgtui.model import KEEP, InterfaceState, PeerUpdate
 from wgtui.store import StoreError, audit, check_unchanged, locked, replace_with_backup
 

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Literal
 
 from wgtui import keys
-from wgtui.changes import ChangeRefused, Plan, Planner
+from wgtui.changes.plan import ChangeRefused, Plan
+from wgtui.changes.planner import Planner
 from wgtui.drift import Drift, describe, file_peers, interface_drift
 from wgtui.ipalloc import network
 from wgtui.model import KEEP, PeerUpdate

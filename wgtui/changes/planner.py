@@ -9,6 +9,7 @@ from pathlib import Path
 
 from wgtui import ipalloc, keys
 from wgtui.backends.base import Backend
+from wgtui.changes.plan import ChangeRefused, Plan, mask_secrets
 from wgtui.client_config import ClientConfig
 from wgtui.conf import Document
 from wgtui.conf.errors import ValidationError
@@ -20,7 +21,6 @@ from wgtui.conf.validate import (
     validate_name,
 )
 from wgtui.model import KEEP, InterfaceState, PeerUpdate, Unchanged
-from wgtui.plan import ChangeRefused, Plan, mask_secrets
 from wgtui.settings import ClientSettings
 from wgtui.store import fingerprint, read_bytes
 
