@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -268,3 +269,17 @@ def test_rename_adds_nyr_markers_around_the_block() -> None:
 def test_rename_adds_inside_with_the_key_indent() -> None:
     doc = Document.parse(f"[Peer]\n  PublicKey = {K1}\n")
     assert doc.rename_peer(K1, "a").render() == f"[Peer]\n  # friendly_name = a\n  PublicKey = {K1}\n"
+
+
+@pytest.mark.parametrize("removed", ["phone", "laptop"])
+def test_removing_a_pivpn_peer_keeps_the_disabled_block_beside_it(removed: str) -> None:
+    """PiVPN writes a disabled peer as commented-out lines right between two live blocks: it is nobody's."""
+    text = (Path(__file__).parent / "corpus" / "19-pivpn-disabled.conf").read_text()
+    doc = Document.parse(text)
+    key = next(p.public_key for p in doc.peers if p.name == removed)
+    assert key is not None
+    after = doc.remove_peer(key).render()
+    disabled = [ln for ln in text.splitlines() if ln.startswith("#[disabled]")]
+    assert len(disabled) == 6 and all(ln in after.splitlines() for ln in disabled)
+    assert f"### begin {removed} ###" not in after and f"### end {removed} ###" not in after
+    assert key not in after

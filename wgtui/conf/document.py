@@ -36,7 +36,8 @@ def _sections(lines: Sequence[Line]) -> tuple[Section, ...]:
       between), minus any lines up to and including a Nyr `# END_PEER` marker, which closes the block above;
     * its body up to the last setting line of the section, and then the comment lines that follow that line
       without a blank line (Nyr's `# END_PEER`, WGDashboard's `#Name#`), stopping at the next block's
-      leading comments.
+      leading comments or right after its own end marker (PiVPN writes a disabled block, every line commented
+      out, directly after the previous one).
 
     Comments after a blank line that are not directly above the next header belong to no block: they are
     free-floating notes (often commented-out peers) and stay where they are.
@@ -74,6 +75,8 @@ def _sections(lines: Sequence[Line]) -> tuple[Section, ...]:
                 end = i + 1
         while end < limit and lines[end].kind is LineKind.COMMENT:
             end += 1
+            if is_end_marker(lines[end - 1].comment):
+                break  # the block's own end marker closes it: what follows (a disabled block) is not its
         out.append(Section(lines[h].key, h, leads[k], end, stop, tuple(fields)))
     return tuple(out)
 

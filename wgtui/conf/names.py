@@ -147,9 +147,17 @@ def scan(comment: str, offset: int, line: int) -> NameMark | None:
     return None
 
 
+DISABLED_PREFIX = re.compile(r"#\[disabled\][ \t]*")
+"""PiVPN disables a peer by prefixing every line of its block with `#[disabled] `."""
+
+
 def is_end_marker(comment: str) -> bool:
     """Whether a comment is an end marker (Nyr's `# END_PEER name`, PiVPN's `### end name ###`), which closes the
-    block above it."""
+    block above it. A disabled PiVPN block's end marker counts too: it closes the disabled block, which belongs to
+    no live peer and must survive the removal of its neighbours."""
+    disabled = DISABLED_PREFIX.match(comment)
+    if disabled:
+        comment = comment[disabled.end():]
     mark = scan(comment, 0, 0)
     return mark is not None and mark.role == "end"
 
