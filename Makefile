@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # Debian packages the integration tests need: userspace WireGuard in namespaces, and a VM with the kernel module.
 # --no-install-recommends matters: without it wireguard-tools pulls a whole kernel, systemd and udev.
-APT_PACKAGES := wireguard-go wireguard-tools iputils-ping iproute2 qemu-system-x86 linux-image-amd64 busybox-static
+APT_PACKAGES := wireguard-go wireguard-tools iputils-ping iproute2 qemu-system-x86 linux-image-amd64 busybox-static \
+	strace
 
 .PHONY: run test test-deps lint unit integration kernel screenshots bench clean
 
@@ -35,6 +36,7 @@ test-deps: $(BIN)/.test-installed
 lint: $(BIN)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: $(BIN)/.test-installed
 	$(BIN)/pytest -q -m "not kernel"

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from wgtui.conf.lines import unsafe_char
 from wgtui.store import write_atomic
+
+
+class UnsafeClientValue(ValueError):
+    """A value that would break the client config's lines (a line break could add `PostUp = …`, which runs as
+    root on the client at `wg-quick up`)."""
 
 
 @dataclass(frozen=True)
@@ -13,6 +19,7 @@ class ClientConfig:
     """Everything the client needs. Holds a private key: shown only on request, never logged."""
 
     private_key: str
+    """The client's new private key; "" when the client keeps its own (a preshared-key rotation)."""
     addresses: tuple[str, ...]
     server_public_key: str
     server_endpoint: str
@@ -21,8 +28,19 @@ class ClientConfig:
     preshared_key: str | None = None
     keepalive: int = 25
 
+    @property
+    def has_private_key(self) -> bool:
+        return bool(self.private_key)
+
     def text(self) -> str:
-        lines = ["[Interface]", f"PrivateKey = {self.private_key}"]
+        """The wg-quick file. Every value is checked once more here: settings come from files others may have
+        edited, and nothing may add a line to a file that a client runs as root."""
+        for value in (self.private_key, *self.addresses, *self.dns, self.server_public_key, self.server_endpoint,
+                      *self.allowed_ips, self.preshared_key or ""):
+            bad = unsafe_char(value)
+            if bad is not None:
+                raise UnsafeClientValue(f"Refusing to write a client config: the value {value!r} contains {bad}.")
+        lines = ["[Interface]", f"PrivateKey = {self.private_key or '(the client keeps its own)'}"]
         if self.addresses:
             lines.append(f"Address = {', '.join(self.addresses)}")
         if self.dns:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from wgtui.store import StoreError, read_bytes, write_atomic
+from wgtui.conf.errors import ValidationError
+from wgtui.conf.validate import validate_allowed_ips, validate_endpoint, validate_hostname, validate_keepalive
+from wgtui.store import StoreError, read_regular, write_atomic
 
 SETTINGS_FILE = "wgtui.json"
 FULL_TUNNEL = ("0.0.0.0/0", "::/0")
+
+
+class SettingsError(StoreError):
+    """wgtui.json holds something wgtui will not use; the message names the file, the key and the fix."""
 
 
 @dataclass(frozen=True)
@@ -33,32 +42,90 @@ def _path(config_dir: Path) -> Path:
     return config_dir / SETTINGS_FILE
 
 
-def load(config_dir: Path, ifname: str) -> ClientSettings:
-    data = read_bytes(_path(config_dir))
+def _endpoint(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValidationError("endpoint", "must be a string like vpn.example.com:51820")
+    return validate_endpoint(value) if value.strip() else ""
+
+
+def _dns(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ValidationError("dns", "must be a list of addresses or search domains")
+    out = []
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        try:
+            out.append(str(ipaddress.ip_address(item)))
+        except ValueError:
+            out.append(validate_hostname(item, "dns"))  # wg-quick takes a non-address as a search domain
+    return tuple(out)
+
+
+def _allowed_ips(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, str | list | tuple) or not all(isinstance(i, str) for i in value):
+        raise ValidationError("allowed_ips", "must be a list of networks like 0.0.0.0/0")
+    return validate_allowed_ips(value)
+
+
+def _keepalive(value: Any) -> int:
+    if not isinstance(value, int | str):
+        raise ValidationError("keepalive", "must be a number of seconds from 0 to 65535")
+    return validate_keepalive(value, "keepalive")
+
+
+def _timeout(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 10 <= value <= 86400:
+        raise ValidationError("handshake_timeout", "must be a whole number of seconds from 10 to 86400")
+    return value
+
+
+_FIELDS: dict[str, Callable[[Any], object]] = {"endpoint": _endpoint, "dns": _dns, "allowed_ips": _allowed_ips,
+                                               "keepalive": _keepalive, "handshake_timeout": _timeout}
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The whole file as an object ({} when absent); never through a symlink, never anything but an object."""
+    data = read_regular(path, follow=False)
     if not data:
-        return ClientSettings()
+        return {}
     try:
-        raw = json.loads(data).get("interfaces", {}).get(ifname, {})
-    except (ValueError, AttributeError):
-        raise StoreError(f"{_path(config_dir)} is not valid JSON; fix or remove it.") from None
-    base = ClientSettings()
-    return replace(
-        base,
-        endpoint=str(raw.get("endpoint", base.endpoint)),
-        dns=tuple(raw.get("dns", base.dns)),
-        allowed_ips=tuple(raw.get("allowed_ips", base.allowed_ips)),
-        keepalive=int(raw.get("keepalive", base.keepalive)),
-        handshake_timeout=int(raw.get("handshake_timeout", base.handshake_timeout)),
-    )
+        doc = json.loads(data)
+    except ValueError as exc:
+        raise SettingsError(f"{path} is not valid JSON ({exc}): fix or remove it.") from None
+    if not isinstance(doc, dict):
+        raise SettingsError(f"{path} must hold a JSON object, not {type(doc).__name__}: fix or remove it.")
+    interfaces = doc.get("interfaces", {})
+    if not isinstance(interfaces, dict):
+        raise SettingsError(f"{path}: \"interfaces\" must be an object mapping interface names to settings.")
+    for name, entry in interfaces.items():
+        if not isinstance(entry, dict):
+            raise SettingsError(f"{path}: interfaces.{name} must be an object, not {type(entry).__name__}.")
+    return doc
+
+
+def load(config_dir: Path, ifname: str) -> ClientSettings:
+    """The settings of `ifname`, each value checked with the validators the command line uses: a value that could
+    not be typed on the command line (a line break in an endpoint, say) is an error naming its key."""
+    path = _path(config_dir)
+    raw = _read(path).get("interfaces", {}).get(ifname, {})
+    values: dict[str, object] = {}
+    for key, value in raw.items():
+        check = _FIELDS.get(key)
+        if check is None:
+            raise SettingsError(f"{path}: interfaces.{ifname}.{key} is not a setting wgtui knows (known: "
+                                f"{', '.join(_FIELDS)}).")
+        try:
+            values[key] = check(value)
+        except ValidationError as exc:
+            raise SettingsError(f"{path}: interfaces.{ifname}.{key}: {exc.message}.") from None
+    return replace(ClientSettings(), **values)  # type: ignore[arg-type]
 
 
 def save(config_dir: Path, ifname: str, settings: ClientSettings) -> None:
     path = _path(config_dir)
-    data = read_bytes(path)
-    try:
-        doc = json.loads(data) if data else {}
-    except ValueError:
-        doc = {}
+    doc = _read(path)
     values = asdict(settings)
     values.pop("extra", None)
     doc.setdefault("interfaces", {})[ifname] = values

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 # code, and drops to nobody (no capabilities, no root-owned sockets) before wgtui does anything.
 AS_NOBODY = """
 import os, sys, locale, gettext, json
-import wgtui.cli, wgtui.show, wgtui.backends.host, wgtui.backends.netlink, wgtui.backends.uapi, wgtui.config_source
+import wgtui.cli, wgtui.cli.show, wgtui.backends.host, wgtui.backends.netlink, wgtui.backends.uapi, wgtui.config_source
 wgtui.cli.build_parser().parse_args(sys.argv[1:])
 os.setgroups([]); os.setgid(65534); os.setuid(65534)
 sys.exit(wgtui.cli.main(sys.argv[1:]))

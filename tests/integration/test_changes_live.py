@@ -14,8 +14,7 @@ from tests.integration.cli import wgtui_in, wgtui_popen
 from tests.netns import Daemon, Lab, entered
 from wgtui import store
 from wgtui.backends.host import HostBackend
-from wgtui.changes import Planner
-from wgtui.changes.apply import apply_plan
+from wgtui.changes import Planner, transaction
 from wgtui.conf import Document
 
 pytestmark = pytest.mark.netns
@@ -158,7 +157,7 @@ def test_file_write_failure_rolls_back_the_live_interface(lab: Lab, tmp_path: Pa
     with entered(a.ns):
         backend = HostBackend()
         try:
-            result = apply_plan(Planner(a.ifname, conf, backend).remove("site-b"), backend)
+            result = transaction.run(Planner(a.ifname, conf, backend).remove("site-b"), backend)
         finally:
             backend.close()
     assert not result.ok and "rolled back" in result.message and "Read-only" in result.message
@@ -171,7 +170,7 @@ def test_file_write_failure_rolls_back_the_live_interface(lab: Lab, tmp_path: Pa
     assert psk == "uZ2sG8t8hC4y0l8qB9H8y5o1g5a2e4H8c1m1N2d3r0Q="
 
 
-def test_runtime_failure_leaves_the_file_untouched(lab: Lab, tmp_path: Path) -> None:
+def test_a_daemon_gone_since_the_preview_leaves_the_file_untouched(lab: Lab, tmp_path: Path) -> None:
     a, b = lab.pair()
     assert b.address
     conf = server_config(tmp_path, a, {"site-b": (b.public_key, f"{b.address}/32")})
@@ -181,11 +180,13 @@ def test_runtime_failure_leaves_the_file_untouched(lab: Lab, tmp_path: Path) -> 
         try:
             plan = Planner(a.ifname, conf, backend).add("carol", allowed_ips="10.97.0.9/32")
             lab.stop(a)  # the daemon dies between the preview and the confirmation
-            result = apply_plan(plan, backend)
+            result = transaction.run(plan, backend)
         finally:
             backend.close()
-    assert not result.ok and "not touched" in result.message
-    assert conf.read_bytes() == before
+    # The re-check under the lock reads the interface again before anything is written: refused, not half-done.
+    assert not result.ok and result.message.startswith("Nothing was changed") and "cannot be read" in result.message
+    assert conf.read_bytes() == before and not (tmp_path / "clients").exists()
+    assert not [p for p in tmp_path.iterdir() if "wgtui-journal" in p.name or p.name.endswith(store.TMP_SUFFIX)]
 
 
 def test_file_changed_since_the_preview_is_refused(lab: Lab, tmp_path: Path) -> None:
@@ -198,7 +199,7 @@ def test_file_changed_since_the_preview_is_refused(lab: Lab, tmp_path: Path) -> 
         try:
             plan = Planner(a.ifname, conf, backend).add("carol", allowed_ips="10.97.0.9/32")
             conf.write_text(conf.read_text() + "# edited by hand meanwhile\n")
-            result = apply_plan(plan, backend)
+            result = transaction.run(plan, backend)
         finally:
             backend.close()
     assert not result.ok and "changed on disk" in result.message

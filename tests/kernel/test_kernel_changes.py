@@ -11,8 +11,7 @@ import pytest
 from tests.kernel.conftest import NS
 from tests.kernel.wgdump import in_thread, sh, wg_dump
 from wgtui.backends.netlink import NetlinkBackend
-from wgtui.changes import Planner
-from wgtui.changes.apply import apply_plan
+from wgtui.changes import Planner, transaction
 from wgtui.changes.rotation import Stage, StagedRotation
 from wgtui.conf import Document
 
@@ -38,13 +37,13 @@ def test_add_then_remove_through_netlink(conf: Path) -> None:
     backend = NetlinkBackend()
     try:
         plan = in_server(lambda: Planner("wg0", conf, backend).add("carol", preshared_key=True, keepalive=25))
-        result = in_server(lambda: apply_plan(plan, backend))
+        result = in_server(lambda: transaction.run(plan, backend))
         assert result.ok, result.message
         live = wg_dump("wg0", netns=NS[0]).peers[plan.public_key]
         assert live.allowed_ips == ("10.98.0.3/32",) and live.persistent_keepalive == 25 and live.preshared_key
         assert Document.read(conf).names[plan.public_key] == "carol"
         removal = in_server(lambda: Planner("wg0", conf, backend).remove("carol"))
-        assert in_server(lambda: apply_plan(removal, backend)).ok
+        assert in_server(lambda: transaction.run(removal, backend)).ok
     finally:
         backend.close()
     assert plan.public_key not in wg_dump("wg0", netns=NS[0]).peers
@@ -80,7 +79,7 @@ def test_rotate_now_swaps_in_one_transaction(tunnel: dict[str, str], conf: Path)
     backend = NetlinkBackend()
     try:
         plan = in_server(lambda: Planner("wg0", conf, backend).rotate_now("site-b"))
-        assert in_server(lambda: apply_plan(plan, backend)).ok
+        assert in_server(lambda: transaction.run(plan, backend)).ok
     finally:
         backend.close()
     after = wg_dump("wg0", netns=NS[0])

@@ -55,7 +55,7 @@ def test_wgtui_show_json_agrees_with_wg_show_dump(tunnel: dict[str, str], tmp_pa
     import json
 
     from wgtui.cli import build_parser
-    from wgtui.show import run_show
+    from wgtui.cli.show import run_show
 
     sh("ping -c 2 -i 0.3 -W 5 10.98.0.2", netns=NS[0])
     (tmp_path / "wg0.conf").write_text(f"[Interface]\nListenPort = 51820\n\n### Client site-b\n[Peer]\n"

@@ -109,6 +109,11 @@ async def test_add_via_form_preview_apply(tmp_path: Path) -> None:
         assert set(demo(app).read("wg0").peers) == before | {key}
         # The client config is for this key: its private key derives the new public key.
         assert "PrivateKey = " in client.text and "Address = 10.8.0.2/32, fd00:8::2/128" in client.text
+        # It was saved (0600) before the interface changed, and the screen says where.
+        saved = tmp_path / "clients" / "wg0-carol-tablet.conf"
+        assert client.saved == saved and saved.read_text() == client.text
+        assert oct(saved.stat().st_mode & 0o777) == "0o600"
+        assert str(saved) in body(client.query_one("#client-intro", Static))
 
         # The table shows it after a poll, with the cursor on it.
         clock.tick()
@@ -116,10 +121,7 @@ async def test_add_via_form_preview_apply(tmp_path: Path) -> None:
         row = app.dashboard.models["wg0"].rows[key]
         assert row.name == "carol-tablet"
         assert app.dashboard.table.cursor_key == key
-        await pilot.press("escape")  # not saved: asks first
-        confirm = await screen(pilot, ConfirmScreen)
-        assert "private key" in body(confirm.query_one("#confirm-body", Static))
-        await pilot.press("y")
+        await pilot.press("escape")  # saved already: closes without asking
         await screen(pilot, DashboardScreen)
         assert "carol-tablet" in screen_text(app)
         done(app)
@@ -360,7 +362,7 @@ async def test_staged_rotation_cancel_rolls_back(tmp_path: Path) -> None:
         await pilot.press("escape")
         await until(pilot, lambda: progress.phase == "cancelled")
         message = body(progress.query_one("#rotation-message", Static))
-        assert "the new key was removed" in message and "not touched" in message
+        assert "the new key was removed from wg0 and the file" in message and "worked throughout" in message
         live = demo(app).read("wg0").peers
         assert new not in live and old in live
         assert conf.read_bytes() == original
@@ -506,23 +508,26 @@ async def test_rotate_psk_shows_the_new_key_for_the_client(tmp_path: Path) -> No
         done(app)
 
 
-async def test_quitting_during_a_staged_rotation_rolls_it_back(tmp_path: Path) -> None:
+async def test_quitting_during_a_staged_rotation_leaves_it_pending(tmp_path: Path) -> None:
     app, _clock, conf = started(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await first_poll(app, pilot)
         original = conf.read_bytes()
         old, progress = await start_staged(app, pilot)
         new = progress.rotation.new_key
+        assert f"wgtui-rotation: replaces {old} since" in conf.read_text()  # pending in the file already
         await pilot.press("q")  # on the progress screen q is escape: it cancels, it does not quit
         await until(pilot, lambda: progress.phase == "cancelled")
+        assert conf.read_bytes() == original
         await pilot.press("escape")
         await screen(pilot, DashboardScreen)
         old2, progress2 = await start_staged(app, pilot)
         new2 = progress2.rotation.new_key
-        await pilot.press("ctrl+q")  # quitting for real: the waiting rotation is rolled back first
+        await pilot.press("ctrl+q")  # quitting for real: the rotation stays pending for a later session
     live = demo(app).read("wg0").peers
-    assert old == old2 and old in live and new not in live and new2 not in live
-    assert conf.read_bytes() == original
+    assert old == old2 and old in live and new not in live and new2 in live and live[new2].allowed_ips == ()
+    doc = Document.read(conf)
+    assert doc.find_peer(new2) is not None and f"wgtui-rotation: replaces {old} since" in conf.read_text()
 
 
 async def test_names_are_shown_as_text_never_as_markup(tmp_path: Path) -> None:

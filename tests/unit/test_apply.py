@@ -11,8 +11,7 @@ import pytest
 
 from tests.unit.pipeline_fixtures import ALICE, BOB, BOB_PSK, server
 from wgtui import store
-from wgtui.changes import Planner
-from wgtui.changes.apply import apply_plan
+from wgtui.changes import Planner, transaction
 from wgtui.model import PeerState
 
 
@@ -20,7 +19,7 @@ def test_add_applies_runtime_then_file_with_backup_0600_and_audit(tmp_path: Path
     backend, path = server(tmp_path)
     before = path.read_bytes()
     plan = Planner("wg0", path, backend).add("carol", allowed_ips="10.8.0.7/32", preshared_key=True)
-    result = apply_plan(plan, backend)
+    result = transaction.run(plan, backend)
     assert result.ok and result.runtime_changed and result.file_changed, result.message
     assert backend.ifaces["wg0"][plan.public_key].allowed_ips == ("10.8.0.7/32",)
     assert backend.ifaces["wg0"][plan.public_key].has_preshared_key
@@ -41,7 +40,7 @@ def test_runtime_failure_leaves_the_file_untouched_and_undoes_the_partial_change
     before_file, before_peers = path.read_bytes(), dict(backend.ifaces["wg0"])
     plan = Planner("wg0", path, backend).rotate_now("bob")  # two operations: the first lands, then a refusal
     backend.fail_apply = 1
-    result = apply_plan(plan, backend)
+    result = transaction.run(plan, backend)
     assert not result.ok and "refused" in result.message and "not touched" in result.message
     assert path.read_bytes() == before_file
     assert backend.ifaces["wg0"] == before_peers  # the half that landed was undone
@@ -60,25 +59,25 @@ def test_file_write_failure_rolls_the_runtime_back(tmp_path: Path, monkeypatch: 
         real_replace(src, dst)
 
     monkeypatch.setattr(store.os, "replace", full_disk)
-    result = apply_plan(plan, backend)
+    result = transaction.run(plan, backend)
     assert not result.ok and "rolled back" in result.message and "No space left" in result.message
     assert path.read_bytes() == before_file
     assert backend.ifaces["wg0"] == before_peers  # bob is back, with his allowed IPs and keepalive
     assert backend.psks[("wg0", BOB)] == BOB_PSK  # and his preshared key
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temporary file left behind
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith((".tmp", store.TMP_SUFFIX))]  # no temp file left
 
 
 def test_undo_gives_back_prefixes_a_change_moved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     backend, path = server(tmp_path)
     backend.ifaces["wg0"][ALICE] = PeerState(ALICE, allowed_ips=("10.8.0.2/32", "fd00:8::2/128"))
     plan = Planner("wg0", path, backend).rotate_now("alice")
-    import wgtui.changes.apply as apply_module
+    import wgtui.changes.transaction as apply_module
 
     def fail(*_: object) -> None:
         raise store.StoreError("Cannot write wg0.conf: Read-only file system.")
 
     monkeypatch.setattr(apply_module, "replace_with_backup", fail)
-    result = apply_plan(plan, backend)
+    result = transaction.run(plan, backend)
     assert not result.ok and "rolled back" in result.message
     assert plan.public_key not in backend.ifaces["wg0"]
     assert backend.ifaces["wg0"][ALICE].allowed_ips == ("10.8.0.2/32", "fd00:8::2/128")
@@ -89,7 +88,7 @@ def test_changed_on_disk_is_refused_and_nothing_applied(tmp_path: Path) -> None:
     plan = Planner("wg0", path, backend).add("carol", allowed_ips="10.8.0.7/32")
     path.write_text(path.read_text() + "# someone else edited this\n")
     edited, peers = path.read_bytes(), dict(backend.ifaces["wg0"])
-    result = apply_plan(plan, backend)
+    result = transaction.run(plan, backend)
     assert not result.ok and "changed on disk" in result.message
     assert path.read_bytes() == edited and backend.ifaces["wg0"] == peers and backend.applied == []
 
@@ -98,15 +97,15 @@ def test_a_second_wgtui_holding_the_lock_is_refused(tmp_path: Path) -> None:
     backend, path = server(tmp_path)
     plan = Planner("wg0", path, backend).add("carol", allowed_ips="10.8.0.7/32")
     with store.locked(path):
-        result = apply_plan(plan, backend)
+        result = transaction.run(plan, backend)
     assert not result.ok and "Another wgtui" in result.message and backend.applied == []
-    assert apply_plan(plan, backend).ok  # the lock is released
+    assert transaction.run(plan, backend).ok  # the lock is released
 
 
 def test_file_only_plan_never_calls_the_backend(tmp_path: Path) -> None:
     backend, path = server(tmp_path)
     plan = Planner("wg0", path, None, file_only=True).remove("bob")
-    result = apply_plan(plan, backend)
+    result = transaction.run(plan, backend)
     assert result.ok and not result.runtime_changed and backend.applied == []
     assert BOB not in path.read_text() and BOB in backend.ifaces["wg0"]
 

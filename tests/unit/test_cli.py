@@ -36,7 +36,9 @@ def test_show_json_on_the_demo_follows_the_documented_schema(capsys: pytest.Capt
     doc = json.loads(capsys.readouterr().out)
     assert isinstance(doc["time"], int)
     iface = next(i for i in doc["interfaces"] if i["name"] == "wg0")
-    assert set(iface) == {"name", "backend", "up", "error", "public_key", "listen_port", "fwmark", "peers"}
+    assert set(iface) == {"name", "backend", "up", "error", "public_key", "listen_port", "fwmark", "peers",
+                          "interrupted_change"}
+    assert iface["interrupted_change"] is None
     assert iface["backend"] == "demo" and len(iface["peers"]) == 6
     peer = iface["peers"][0]
     assert set(peer) == {"name", "public_key", "endpoint", "allowed_ips", "latest_handshake", "rx_bytes",

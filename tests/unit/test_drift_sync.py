@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.pipeline_fixtures import ALICE, BOB, BOB_PSK, GHOST, server
-from wgtui.changes import ChangeRefused, Planner
-from wgtui.changes.apply import apply_plan
+from wgtui.changes import ChangeRefused, Planner, transaction
 from wgtui.changes.sync import plan_sync
 from wgtui.conf import Document
 from wgtui.drift import Drift, interface_drift
@@ -32,7 +31,7 @@ def test_default_sync_adopts_runtime_only_peers_into_the_file_and_never_deletes(
     plan = plan_sync(Planner("wg0", path, backend))
     assert plan.runtime == () and f"+PublicKey = {GHOST}" in plan.diff and "+AllowedIPs = 10.8.0.9/32" in plan.diff
     assert not any(ln.startswith("-") and not ln.startswith("---") for ln in plan.diff.splitlines())
-    assert apply_plan(plan, backend).ok
+    assert transaction.run(plan, backend).ok
     assert interface_drift(backend.ifaces["wg0"], Document.read(path)) == {}
 
 
@@ -43,7 +42,7 @@ def test_sync_towards_the_file_restores_fields_and_brings_file_peers_up(tmp_path
     plan = plan_sync(Planner("wg0", path, backend), {BOB: "file", ALICE: "file"})
     assert plan.diff == ""
     assert PeerUpdate(BOB, allowed_ips=("10.8.0.3/32",), preshared_key=BOB_PSK, persistent_keepalive=25) in plan.runtime
-    assert apply_plan(plan, backend).ok
+    assert transaction.run(plan, backend).ok
     assert backend.ifaces["wg0"][ALICE].allowed_ips == ("10.8.0.2/32", "fd00:8::2/128")
     assert backend.psks[("wg0", BOB)] == BOB_PSK
     assert set(interface_drift(backend.ifaces["wg0"], Document.read(path))) == {GHOST}

@@ -10,8 +10,10 @@ from pathlib import Path
 from wgtui import ipalloc, keys
 from wgtui.backends.base import Backend
 from wgtui.changes.plan import ChangeRefused, Plan, mask_secrets
-from wgtui.client_config import ClientConfig
+from wgtui.changes.recheck import basis_of
+from wgtui.client_config import ClientConfig, client_config_path
 from wgtui.conf import Document
+from wgtui.conf.check import check_bytes, errors, format_findings
 from wgtui.conf.errors import ValidationError
 from wgtui.conf.validate import (
     validate_allowed_ips,
@@ -22,7 +24,7 @@ from wgtui.conf.validate import (
 )
 from wgtui.model import KEEP, InterfaceState, PeerUpdate, Unchanged
 from wgtui.settings import ClientSettings
-from wgtui.store import fingerprint, read_bytes
+from wgtui.store import check_directory, fingerprint, read_bytes
 
 
 @dataclass(frozen=True)
@@ -50,15 +52,26 @@ class Planner:
         self.backend = None if file_only else backend
         self.file_only = file_only or backend is None
         self.settings = client_settings or ClientSettings()
+        check_directory(config_path.parent)  # refused up front: a plan that could never be applied helps nobody
         raw = read_bytes(config_path)
         if raw is None:
             raise ChangeRefused(f"There is no config file at {config_path}. wgtui keeps the file and the running "
                                 "interface in step, so it needs the file: pass --config FILE or --config-dir DIR.")
+        self.runtime: InterfaceState | None = self.backend.read(ifname) if self.backend is not None else None
+        findings = check_bytes(raw, interface_public_key=self.runtime.public_key if self.runtime else None)
+        if errors(findings):
+            raise ChangeRefused(f"{config_path} has errors that wg-quick would refuse, so wgtui changes nothing in "
+                                "it (`wgtui check` shows them again):\n"
+                                + format_findings(str(config_path), errors(findings)).rstrip("\n"))
         self.before = raw.decode("utf-8", errors="replace")
         self.before_fingerprint = fingerprint(raw)
         self.doc = Document.from_bytes(raw)
         self._peers: list[PeerInfo] | None = None
-        self.runtime: InterfaceState | None = self.backend.read(ifname) if self.backend is not None else None
+
+    def fresh(self) -> Planner:
+        """A planner on the file and the interface as they are now (a staged rotation spans several changes)."""
+        return Planner(self.ifname, self.config_path, self.backend, file_only=self.file_only,
+                       client_settings=self.settings)
 
     # -- looking things up ---------------------------------------------------------------------------------
 
@@ -163,7 +176,7 @@ class Planner:
                                 "[Interface] with room left. Give the allowed IPs explicitly.", "allowed_ips")
         return tuple(picked)
 
-    def _new_key(self, public_key: str | None) -> tuple[str | None, str]:
+    def new_key(self, public_key: str | None) -> tuple[str | None, str]:
         """(private key or None, public key): the given key validated, else a fresh pair; never an existing peer."""
         private = None
         if public_key:
@@ -172,7 +185,15 @@ class Planner:
             private, public_key = keys.keypair()
         if any(p.public_key == public_key for p in self.peers()):
             raise ChangeRefused(f"{keys.short_key(public_key)} is already a peer of {self.ifname}.", "public_key")
+        if public_key == self.own_public_key():
+            raise ChangeRefused(f"{keys.short_key(public_key)} is {self.ifname}'s own public key: WireGuard silently "
+                                "ignores a peer with the interface's own key. Give the client's public key.",
+                                "public_key")
         return private, public_key
+
+    def own_public_key(self) -> str | None:
+        """The interface's public key: the running one, else derived from the file's PrivateKey."""
+        return (self.runtime.public_key if self.runtime else None) or _server_public_key(self.doc)
 
     def _common_warnings(self) -> list[str]:
         if self.doc.save_config:
@@ -191,11 +212,17 @@ class Planner:
             kind = self.runtime.backend if self.runtime else "kernel"
             via = {"userspace": "the UAPI socket", "demo": "the simulated demo interface"}.get(kind, "netlink")
             notes = [*notes, f"Applies live through {via}: no restart, no dropped sessions."]
+        basis, owners = basis_of(self.runtime, runtime) if self.runtime is not None and runtime else ({}, {})
+        client = extra.get("client")
+        if isinstance(client, ClientConfig) and client.has_private_key and "client_path" not in extra:
+            name = str(extra.get("peer_name") or keys.short_key(public_key))
+            extra["client_path"] = client_config_path(self.config_path.parent, self.ifname, name)
         return Plan(action=action, ifname=self.ifname, title=title, config_path=self.config_path,
                     before=self.before, before_fingerprint=self.before_fingerprint,
                     after=after.render() if after is not None else None, runtime=tuple(runtime),
                     warnings=tuple(warnings + self._common_warnings()), notes=tuple(notes),
-                    file_only=self.file_only, public_key=public_key, **extra)  # type: ignore[arg-type]
+                    file_only=self.file_only, public_key=public_key, basis=basis, owners=owners,
+                    **extra)  # type: ignore[arg-type]
 
     def psk_of(self, key: str) -> str | None:
         view = self.doc.find_peer(key)
@@ -217,7 +244,7 @@ class Planner:
     def add(self, name: str, *, public_key: str | None = None, allowed_ips: str | tuple[str, ...] = "auto",
             preshared_key: bool = False, keepalive: int | str | None = None, endpoint: str | None = None) -> Plan:
         name = validate_name(name, self.doc.naming.convention, taken=[p.name for p in self.peers() if p.name])
-        private, public_key = self._new_key(public_key)
+        private, public_key = self.new_key(public_key)
         ips = self.auto_allowed_ips() if allowed_ips == "auto" else validate_allowed_ips(allowed_ips)
         warnings, notes = self._check_allowed_ips(ips, name, exclude=())
         ka = validate_keepalive(keepalive) if keepalive not in (None, "") else None
@@ -285,15 +312,12 @@ class Planner:
         return self.make_plan("edit", f"Edit peer {label} on {self.ifname}", doc, runtime, warnings, notes,
                           peer.public_key)
 
-    def rotate_now(self, query: str, *, public_key: str | None = None, staged: bool = False) -> Plan:
-        """Swap at once: the new key takes the AllowedIPs and the old key goes, in one runtime transaction.
-
-        With `staged`, the same final change as StagedRotation reaches it (its preview): no cut-off warning.
-        """
+    def rotate_now(self, query: str, *, public_key: str | None = None) -> Plan:
+        """Swap at once: the new key takes the AllowedIPs and the old key goes, in one runtime transaction."""
         old = self.resolve(query)
         if not old.in_file:
             raise ChangeRefused("Only peers in the config file can be rotated (adopt it into the file first).")
-        private, public_key = self._new_key(public_key)
+        private, public_key = self.new_key(public_key)
         view = self.doc.peer(old.public_key)
         psk = self.psk_of(old.public_key)
         ips = tuple(str(ipalloc.network(ip)) for ip in view.allowed_ips)
@@ -306,16 +330,12 @@ class Planner:
                                   persistent_keepalive=live.persistent_keepalive if live else KEEP),
                        PeerUpdate(old.public_key, remove=True)]
         label = old.name or keys.short_key(old.public_key)
-        warnings = [] if staged else [
-            f"The client still using the old key ({label}) is cut off at once: give it the new config now. Use a "
-            "staged rotation to avoid that."]
-        notes = ["Staged: nobody is cut off. The old key keeps working until the new one has handshaken; cancelling "
-                 "before that removes the new key again."] if staged else []
-        client = self.client_for(private, _client_addresses(ips), psk) if private else None
-        title = f"Staged rotation of {label} on {self.ifname}" if staged else \
-            f"Rotate the key of {label} on {self.ifname} (now)"
+        warnings = [f"The client still using the old key ({label}) is cut off at once: give it the new config now. "
+                    "Use a staged rotation to avoid that."]
+        client = self.client_for(private, client_addresses(ips), psk) if private else None
+        title = f"Rotate the key of {label} on {self.ifname} (now)"
         return self.make_plan("rotate", title, after, runtime, warnings + (client.warnings() if client else []),
-                          notes, public_key,
+                          [], public_key,
                           old_public_key=old.public_key, client=client, peer_name=old.name)
 
     def rotate_psk(self, query: str) -> Plan:
@@ -329,7 +349,7 @@ class Planner:
         label = peer.name or keys.short_key(peer.public_key)
         warnings = [f"Handshakes with {label} fail until its client has the new preshared key "
                     "(the session in progress lasts at most 3 minutes)."]
-        client = ClientConfig(private_key="(the client's own, unchanged)", addresses=(), server_public_key="",
+        client = ClientConfig(private_key="", addresses=(), server_public_key="",
                               server_endpoint="", allowed_ips=(), preshared_key=psk)
         return self.make_plan("psk", f"Rotate the preshared key of {label} on {self.ifname}", after, runtime,
                           warnings, [], peer.public_key, client=client)
@@ -360,7 +380,7 @@ def _with(update: PeerUpdate, **fields: object) -> PeerUpdate:
     return replace(update, **fields)  # type: ignore[arg-type]
 
 
-def _client_addresses(ips: tuple[str, ...]) -> tuple[str, ...]:
+def client_addresses(ips: tuple[str, ...]) -> tuple[str, ...]:
     """The client's own addresses: the host prefixes among its AllowedIPs on the server."""
     return tuple(ip for ip in ips if ip.endswith("/32") or ip.endswith("/128")) or ips
 

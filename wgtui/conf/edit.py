@@ -135,11 +135,14 @@ class Document(BaseDocument):
         endpoint: str | None = None,
         persistent_keepalive: int | str | None = None,
         naming: NameStyle | None = None,
+        comments: Sequence[str] = (),
     ) -> Document:
         """Append one [Peer] block after the last non-blank line, one blank line before it.
 
         Written in the file's dominant line ending, `key = value` spacing, list separator and naming
         convention (or `naming`). Empty allowed_ips writes no AllowedIPs line (staged key rotation).
+        `comments` (each starting with '#') go inside the block, after the header and its name: wgtui's own
+        marks, which every naming convention's tool then removes together with the block.
         Values are only checked for safety here; validate them with `wgtui.conf.validate` first."""
         key = clean_value("public_key", public_key)
         if not key:
@@ -168,6 +171,10 @@ class Document(BaseDocument):
         block.append(self._make(header, LineKind.SECTION))
         if marks and style.placement is Placement.INSIDE:
             block.append(self._make(ks.indent + marks[0], LineKind.COMMENT))
+        for comment in comments:
+            if not comment.startswith("#") or unsafe_char(comment[1:].replace("#", "")) is not None:
+                raise EditError(f"refusing to write the comment {comment!r}")
+            block.append(self._make(ks.indent + comment, LineKind.COMMENT))
         block += [self._make(ks.format(k, v), LineKind.SETTING, v) for k, v in settings]
         if len(marks) > 1:
             block.append(self._make(marks[1], LineKind.COMMENT))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -56,6 +57,9 @@ class WgtuiApp(App[None]):
                                clock=options.clock)
         self.dashboard = DashboardScreen()
         self.changes = ChangeFlows(self)
+        self.stopped_by: int | None = None
+        """The signal (SIGTERM, SIGHUP, SIGINT) that ended the app, for the exit code."""
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def is_demo(self) -> bool:
@@ -69,11 +73,26 @@ class WgtuiApp(App[None]):
         return diffing(super().get_driver_class())
 
     def on_mount(self) -> None:
+        self.loop = asyncio.get_running_loop()
         self.push_screen(self.dashboard)
         if self.options.notice:
             self.notify(self.options.notice, title="Demo backend", severity="warning", timeout=12)
         if self.options.autostart:
             self.monitor.start(self._from_monitor)
+            self.changes.recover_interrupted(self.options.read_only)
+
+    def signal_from_handler(self, signum: int) -> None:
+        """SIGTERM, SIGHUP (the SSH session dropped) or SIGINT outside a change: leave cleanly. Called in the signal
+        handler, inside the event loop's select: handed to the loop rather than acted on there. One during a
+        change waits for it (see wgtui.interrupts) and arrives through `stop_for_signal`."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.stop_for_signal, signum, "")
+
+    def stop_for_signal(self, signum: int, message: str) -> None:
+        self.stopped_by = signum
+        self.changes.shutdown()
+        self.monitor.stop()
+        self.exit(message=message or None)
 
     def _from_monitor(self, update: Update) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,10 +13,11 @@ from textual.worker import Worker, WorkerFailed
 
 from wgtui import fmt, keys
 from wgtui.backends.base import BackendError
-from wgtui.changes import ChangeRefused, Plan, Planner
-from wgtui.changes.apply import ApplyResult, apply_plan
+from wgtui.changes import ChangeRefused, Plan, Planner, transaction
+from wgtui.changes.recovery import Recovery, recover
 from wgtui.changes.rotation import StagedRotation
 from wgtui.changes.sync import drift_of, plan_sync
+from wgtui.changes.transaction import ApplyResult
 from wgtui.client_config import ClientConfig, client_config_path
 from wgtui.conf import ConfError
 from wgtui.settings import ClientSettings
@@ -50,14 +52,15 @@ def _plain(plan: Plan) -> tuple[Plan, Sequence[str] | None]:
 
 
 def staged_view(rotation: StagedRotation) -> tuple[Plan, Sequence[str]]:
-    """The final plan of a staged rotation, described as the stages it goes through."""
+    """The first step's plan of a staged rotation, described as the stages it goes through."""
     plan, new, old = rotation.plan, keys.short_key(rotation.new_key), keys.short_key(rotation.old.public_key)
     ips = ", ".join(rotation.allowed_ips) or "(none)"
     return plan, [
-        f"1. add peer {new} without allowed IPs (keepalive and preshared key carried over)",
+        f"1. add peer {new} without allowed IPs (keepalive and preshared key carried over), to the interface and "
+        "to the file below: the rotation is pending and survives this session",
         f"2. give the client its new config; wait for {new}'s first handshake (up to {int(rotation.timeout)} s)",
-        f"3. peer {new} allowed-ips {ips} (taken from {old} in one step)",
-        f"4. remove peer {old}; then write the file below",
+        f"3. peer {new} allowed-ips {ips} (taken from {old} in one step), remove peer {old}; the file's block of "
+        f"{rotation.label} gets the new key",
     ]
 
 
@@ -99,11 +102,14 @@ class ChangeFlows:
         self._start(self._client_config(ifname, key, name), "client-config")
 
     def shutdown(self) -> None:
-        """wgtui is closing: a staged rotation still waiting is rolled back (its old key never stopped working)."""
+        """wgtui is closing: a staged rotation still waiting stays pending in the file and on the interface (its
+        old key keeps working), to be finished by any later wgtui."""
         if self.progress is not None:
-            result = self.progress.cancel_now("cancelled because wgtui was closed")
-            if result is not None:
-                log.warning("%s", result.message)
+            log.warning("%s", self.progress.rotation.resume_hint())
+
+    def recover_interrupted(self, read_only: bool) -> None:
+        """At start: complete or undo changes that a kill -9 or a crash interrupted (read-only: only say so)."""
+        self._start(self._recover(read_only), "recover")
 
     def _start(self, flow: Coroutine[Any, Any, None], name: str) -> None:
         if self.busy:
@@ -154,8 +160,27 @@ class ChangeFlows:
     def _select(self, ifname: str, key: str) -> None:
         self.app.dashboard.select_when_seen = (ifname, key)
 
+    async def _recover(self, read_only: bool) -> None:
+        configs = await self._thread(lambda: interrupted_configs(self.config_dir), "find-journals")
+        for config in configs:
+            if read_only:
+                self.app.notify(f"An interrupted change to {config} is waiting; wgtui --read-only leaves it: run "
+                                f"`wgtui peer recover {config.stem}`.", title="Interrupted change",
+                                severity="warning", markup=False, timeout=20)
+                continue
+            done: Recovery = await self._thread(lambda c=config: recover(c, self.app.backend),  # type: ignore[misc]
+                                                "recover")
+            self.app.notify(done.message, title="Interrupted change" if done.ok else "Not recovered",
+                            severity="information" if done.ok else "error", markup=False, timeout=20)
+        if configs:
+            self.app.monitor.refresh()
+
     async def _report(self, result: ApplyResult) -> None:
         self.last_result = result
+        if result.interrupted:
+            # A signal waited for the change to end: now it is done (or undone), stop as asked.
+            self.app.stop_for_signal(result.interrupted, result.message)
+            return
         self.app.monitor.refresh()
         if result.ok:
             self.app.notify(result.message, title="Applied", markup=False, timeout=8)
@@ -192,21 +217,15 @@ class ChangeFlows:
         plan = await self._confirm(planner, make, _plain, first=first, offer=offer)
         if plan is None:
             return None
-        result = await self._thread(lambda: apply_plan(plan, self.app.backend), "apply")
+        result = await self._thread(lambda: transaction.run(plan, self.app.backend), "apply")
         await self._report(result)
         return plan if result.ok else None
 
     def _client_screen(self, plan: Plan, client: ClientConfig) -> ClientConfigScreen:
         name = plan.peer_name or keys.short_key(plan.public_key)
-        path = client_config_path(self.config_dir, plan.ifname, plan.peer_name)
-        screen = ClientConfigScreen.for_config(client, title=f"Client config for {name} ({plan.ifname})",
-                                               save_to=path)
-        try:
-            if path.read_text() == client.text():  # shown again (c during a rotation) after it was saved
-                screen.saved = path
-        except OSError:
-            pass
-        return screen
+        path = plan.client_path or client_config_path(self.config_dir, plan.ifname, plan.peer_name)
+        return ClientConfigScreen.for_config(client, title=f"Client config for {name} ({plan.ifname})", save_to=path,
+                                             saved=plan.client_path if plan.writes_client else None)
 
     # -- the flows -------------------------------------------------------------------------------------------
 
@@ -339,3 +358,13 @@ class ChangeFlows:
         await self.app.push_screen_wait(ClientConfigScreen(
             text, title=f"Client config for {label} ({ifname}), saved", warnings=[warning] if warning else [],
             saved=path, intro=f"Read from {path}."))
+
+
+def interrupted_configs(config_dir: Path) -> list[Path]:
+    """The config files in `config_dir` with the journal of an interrupted change beside them."""
+    suffix = ".wgtui-journal"
+    try:
+        names = sorted(n for n in os.listdir(config_dir) if n.startswith(".") and n.endswith(".conf" + suffix))
+    except OSError:
+        return []
+    return [config_dir / n[1:-len(suffix)] for n in names]

@@ -69,10 +69,14 @@ class ClientConfigScreen(ModalScreen[None]):
         self.intro = intro
 
     @classmethod
-    def for_config(cls, config: ClientConfig, *, title: str, save_to: Path) -> ClientConfigScreen:
+    def for_config(cls, config: ClientConfig, *, title: str, save_to: Path, saved: Path | None = None
+                   ) -> ClientConfigScreen:
+        intro = (f"Saved to {saved} (mode 0600) before the change was applied. Give it to the client: scan the QR "
+                 "code or copy the file (ctrl+s saves a copy elsewhere).") if saved else (
+                 "Give this to the client: scan the QR code or save the file. wgtui does not keep the private key: "
+                 "once this screen is closed it is gone.")
         return cls(config.text(), title=title, warnings=config.warnings(), config=config, save_to=save_to,
-                   intro="Give this to the client: scan the QR code or save the file. wgtui does not keep the "
-                         "private key: once this screen is closed it is gone.")
+                   saved=saved, intro=intro)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -tall", id="client-dialog") as dialog:

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
 from wgtui.changes import Plan
-from wgtui.changes.apply import describe
+from wgtui.changes.plan import describe
 
 APPLY = "apply"
 CANCEL = "cancel"

@@ -21,15 +21,17 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 
 from wgtui import keys
-from wgtui.changes.apply import ApplyResult
 from wgtui.changes.rotation import Progress, Stage, StagedRotation
+from wgtui.changes.transaction import ApplyResult
 from wgtui.conf.validate import validate_key
 from wgtui.ui.screens.peer_form import Check
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["staged", "now", "psk"]
-Phase = Literal["starting", "waiting", "completing", "cancelling", "done", "cancelled", "failed"]
+Phase = Literal["starting", "waiting", "completing", "cancelling", "done", "cancelled", "failed", "pending"]
+POLL = 0.1
+"""Seconds between checks for the new key's handshake: the client is cut off between its switch and the move."""
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,8 @@ _MARK = {"done": ("✓ ", "green"), "current": ("▶ ", "bold"), "pending": ("·
 
 
 class RotationProgress(ModalScreen[ApplyResult]):
-    """Drives a StagedRotation: its blocking calls run in thread workers, one at a time; a one-second timer
-    asks whether the new key has handshaken; completing starts by itself once it has.
+    """Drives a StagedRotation: its blocking calls run in thread workers, one at a time; a timer asks ten times a
+    second whether the new key has handshaken; completing starts by itself once it has.
 
     Dismisses with the ApplyResult of the rotation (done, cancelled and rolled back, or failed).
     """
@@ -189,7 +191,7 @@ class RotationProgress(ModalScreen[ApplyResult]):
     def on_mount(self) -> None:
         self.redraw()
         self._run("start")
-        self._timer = self.set_interval(1.0, self.poll)
+        self._timer = self.set_interval(POLL, self.poll)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "client_config":
@@ -233,9 +235,9 @@ class RotationProgress(ModalScreen[ApplyResult]):
             mark, style = _MARK[state]
             lines.append(Text.assemble((mark, style), (line, "dim" if state in ("pending", "skipped") else "")))
         self.query_one("#rotation-steps", Static).update(Text("\n").join(lines))
-        style = {"done": "green", "failed": "bold red", "cancelled": "yellow"}.get(self.phase, "")
+        style = {"done": "green", "failed": "bold red", "cancelled": "yellow", "pending": "yellow"}.get(self.phase, "")
         self.query_one("#rotation-message", Static).update(Text(self.message, style=style))
-        finished = self.phase in ("done", "cancelled", "failed")
+        finished = self.phase in ("done", "cancelled", "failed", "pending")
         button = self.query_one("#cancel", Button)
         button.label = "Close (esc)" if finished else "Cancel rotation (esc)"
         button.variant = "primary" if finished else "error"
@@ -245,7 +247,7 @@ class RotationProgress(ModalScreen[ApplyResult]):
     # -- the rotation, one blocking call at a time -----------------------------------------------------------
 
     def poll(self) -> None:
-        """Once a second (and from tests): ask whether the new key has handshaken."""
+        """Every POLL seconds (and from tests): ask whether the new key has handshaken."""
         if self.phase == "waiting" and not self._pending:
             self._run("check")
 
@@ -282,7 +284,10 @@ class RotationProgress(ModalScreen[ApplyResult]):
         if isinstance(outcome, Progress):
             self.waited = outcome.waited
             self.message = outcome.message
-            if stage is Stage.WAITING and outcome.ready:
+            if stage is Stage.WAITING and outcome.timed_out:
+                self.phase = "pending"
+                self._finish(ApplyResult(False, outcome.message))
+            elif stage is Stage.WAITING and outcome.ready:
                 self.phase, self.at = "completing", 3
                 self.message = "The new key has handshaken: moving the AllowedIPs and removing the old key…"
                 self._run("complete")

@@ -7,12 +7,15 @@ import json
 import sys
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, TextIO
 
 from wgtui import fmt
 from wgtui.backends.base import Backend, BackendError
+from wgtui.changes import journal
 from wgtui.model import InterfaceState, PeerState
 from wgtui.monitor import peer_status
+from wgtui.store import StoreError
 
 
 def peer_json(peer: PeerState, name: str, now: float, online_after: float) -> dict[str, Any]:
@@ -30,8 +33,22 @@ def peer_json(peer: PeerState, name: str, now: float, online_after: float) -> di
     }
 
 
-def interface_json(iface: InterfaceState, names: Mapping[str, str], now: float,
-                   online_after: float) -> dict[str, Any]:
+def interrupted_change(config_dir: Path, ifname: str) -> dict[str, Any] | None:
+    """The change a kill -9 or a crash interrupted on this interface, if its journal is there (read-only: `wgtui
+    show` never recovers; without root the journal's content may be unreadable, its presence is still said)."""
+    config = config_dir / f"{ifname}.conf"
+    if not journal.exists(config):
+        return None
+    try:
+        found = journal.read(config)
+    except StoreError:
+        found = None
+    return {"action": found.action if found else None, "title": found.title if found else None,
+            "started": int(found.started) if found else None}
+
+
+def interface_json(iface: InterfaceState, names: Mapping[str, str], now: float, online_after: float,
+                   interrupted: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "name": iface.name,
         "backend": iface.backend,
@@ -41,6 +58,7 @@ def interface_json(iface: InterfaceState, names: Mapping[str, str], now: float,
         "listen_port": iface.listen_port,
         "fwmark": iface.fwmark,
         "peers": [peer_json(p, names.get(k, ""), now, online_after) for k, p in iface.peers.items()],
+        "interrupted_change": interrupted,
     }
 
 
@@ -115,9 +133,17 @@ def run_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
         now = time.time()
         source = ConfigSource(config_dir)
         names_of = {iface.name: source.names(iface.name) for iface in ifaces}
+        waiting = {i.name: interrupted_change(config_dir, i.name) for i in ifaces}
+        for name, change in waiting.items():
+            if change is not None:
+                what = f" ({change['title']})" if change["title"] else ""
+                print(f"wgtui: an interrupted change to {config_dir / (name + '.conf')}{what} is waiting: `wgtui peer "
+                      f"recover {name}` completes or undoes it (any change or the dashboard does it first).",
+                      file=sys.stderr)
         if args.json:
             doc = {"time": int(now),
-                   "interfaces": [interface_json(i, names_of[i.name], now, args.online_after) for i in ifaces]}
+                   "interfaces": [interface_json(i, names_of[i.name], now, args.online_after, waiting[i.name])
+                                  for i in ifaces]}
             json.dump(doc, out, indent=2)
             out.write("\n")
         else:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wgtui import __version__
+from wgtui.interrupts import Interrupted
 from wgtui.model import REJECT_AFTER_TIME
 
 if TYPE_CHECKING:
@@ -81,9 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("interface", nargs="?", metavar="IF", help="only this interface")
     show.add_argument("--json", action="store_true", help="machine-readable output (schema in the README)")
     _add_source_options(show)
-    from wgtui.peer_cli import add_peer_parser
+    from wgtui.cli.check import add_check_parser
+    from wgtui.cli.peer import add_peer_parser
 
     add_peer_parser(sub)
+    add_check_parser(sub)
     return parser
 
 
@@ -116,15 +119,21 @@ def run_tui(args: argparse.Namespace) -> int:
             backend, config_dir = open_backend(DEFAULT_DEMO_PEERS, args.config_dir)
             notice = f"demo backend: {reason} Start with sudo to see the host's interfaces."
     # Textual is imported only here: `wgtui show` and `wgtui peer` start without it.
+    from wgtui import interrupts
     from wgtui.ui.app import AppOptions, WgtuiApp
 
     options = AppOptions(interval=args.interval, online_after=args.online_after, interfaces=args.interface,
                          config_dir=config_dir, read_only=args.read_only, notice=notice)
+    app = WgtuiApp(backend, options)
+    interrupts.install(app.signal_from_handler)
     try:
-        WgtuiApp(backend, options).run()
+        app.run()
     finally:
+        # A change running in a worker thread finishes (or rolls back) before the process ends.
+        interrupts.wait_idle(60)
         backend.close()
-    return 0
+        interrupts.uninstall()
+    return 128 + app.stopped_by if app.stopped_by else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,16 +141,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "show":
-            from wgtui.show import run_show
+            from wgtui.cli.show import run_show
 
             return run_show(args)
         if args.command == "peer":
-            from wgtui.peer_cli import run_peer
+            from wgtui.cli.peer import run_peer
 
             return run_peer(args)
+        if args.command == "check":
+            from wgtui.cli.check import run_check
+
+            return run_check(args)
         return run_tui(args)
     except KeyboardInterrupt:
         return 130
+    except Interrupted as exc:
+        return exc.exit_code
     except BrokenPipeError:
         # `wgtui show | head`: the reader left. Say nothing, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

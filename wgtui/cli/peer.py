@@ -1,0 +1,230 @@
+"""Provides `wgtui peer add|remove|edit|rotate|sync|recover`: changes for scripts, with --dry-run and --json."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from wgtui import interrupts
+from wgtui.backends.base import Backend, BackendError
+from wgtui.changes import ChangeRefused, Plan, Planner, journal, transaction
+from wgtui.changes.audit import Outcome, record
+from wgtui.changes.recovery import recover
+from wgtui.cli.output import err, preview, report
+from wgtui.conf import ConfError
+from wgtui.interrupts import Interrupted, signal_name
+from wgtui.model import KEEP
+from wgtui.settings import load as load_settings
+from wgtui.store import StoreError
+
+DEFAULT_CONFIG_DIR = Path("/etc/wireguard")
+
+CHANGE_EPILOG = """\
+PEER is a name, a public key, or a unique prefix of a key (4 characters at least).
+Every change is first worked out as a plan: the unified diff of the config file (keys masked), the runtime
+operations, and warnings. Applying it is one transaction under the file's lock: the interface and the file are
+re-read (a change made meanwhile by hand refuses it), a journal is written, a generated client config is saved
+(0600) first, then the running interface is changed (netlink or UAPI, no restart) and the file written atomically
+(0600, previous version kept as IF.conf.bak); if either half fails the other is undone. Ctrl-C, SIGTERM and SIGHUP
+wait until the change is done; after a kill -9 or a power cut the next wgtui completes or undoes it (see
+`wgtui peer recover`). Exit codes: 0 done, 1 refused or failed (why on stderr, nothing changed), 2 usage,
+128+N stopped by signal N (what was done is said first).
+"""
+
+
+def change_options(p: argparse.ArgumentParser, *, file_only: bool = True) -> None:
+    p.add_argument("interface", metavar="IF", help="the WireGuard interface, e.g. wg0")
+    p.add_argument("--config", type=Path, metavar="FILE", help="the wg-quick file (default CONFIG_DIR/IF.conf)")
+    p.add_argument("--config-dir", type=Path, default=DEFAULT_CONFIG_DIR, metavar="DIR",
+                   help=f"where IF.conf lives (default {DEFAULT_CONFIG_DIR})")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and the diff; change nothing")
+    p.add_argument("--yes", "-y", action="store_true", help="apply without asking")
+    if file_only:
+        p.add_argument("--file-only", action="store_true",
+                       help="write the file, leave the running interface alone (works without WireGuard)")
+    p.add_argument("--json", action="store_true", help="print the plan and the result as JSON")
+
+
+def _client_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--client-config", metavar="FILE",
+                   help="write the client's config (with its new private key) here, mode 0600, before anything else "
+                        "changes; `-` prints it. Default when a key is generated: CONFIG_DIR/clients/IF-NAME.conf")
+    p.add_argument("--server-endpoint", metavar="HOST:PORT",
+                   help="how clients reach this server, for the client config (remembered in CONFIG_DIR/wgtui.json)")
+
+
+def add_peer_parser(sub: Any) -> None:
+    peer = sub.add_parser("peer", help="add, remove, edit or rotate a peer (diff preview, live, atomic)",
+                          description="Change peers live and in the config file, never one without the other.")
+    cmds = peer.add_subparsers(dest="peer_command", metavar="ACTION", required=True)
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    add = cmds.add_parser("add", help="add a peer", epilog=CHANGE_EPILOG, formatter_class=fmt,
+                          description="Add a peer. Without --public-key a key pair is generated and the client "
+                                      "config is written (see --client-config).")
+    change_options(add)
+    add.add_argument("--name", required=True, help="the peer's name, written in the file's naming convention")
+    add.add_argument("--public-key", metavar="KEY", help="the client's public key (else a key pair is generated)")
+    add.add_argument("--allowed-ips", default="auto", metavar="auto|CIDR[,CIDR…]",
+                     help="`auto` (default): the next free address in each Address subnet of the interface")
+    add.add_argument("--preshared-key", action="store_true", help="generate a preshared key for this peer")
+    add.add_argument("--keepalive", metavar="SEC", help="persistent keepalive, 0..65535 (0 = off)")
+    add.add_argument("--endpoint", metavar="HOST:PORT", help="the peer's endpoint, if it has a fixed one")
+    _client_options(add)
+
+    rm = cmds.add_parser("remove", help="remove a peer", epilog=CHANGE_EPILOG, formatter_class=fmt)
+    change_options(rm)
+    rm.add_argument("peer", metavar="PEER")
+
+    edit = cmds.add_parser("edit", help="change a peer's name, allowed IPs, keepalive or endpoint",
+                           epilog=CHANGE_EPILOG, formatter_class=fmt)
+    change_options(edit)
+    edit.add_argument("peer", metavar="PEER")
+    edit.add_argument("--name")
+    edit.add_argument("--allowed-ips", metavar="auto|CIDR[,CIDR…]")
+    edit.add_argument("--keepalive", metavar="SEC", help="0 turns it off (sent as 0: leaving it out clears nothing)")
+    edit.add_argument("--endpoint", metavar="HOST:PORT", help="an empty string removes it from the file")
+
+    from wgtui.cli.recover import add_recover_parser
+    from wgtui.cli.rotate import add_rotate_parser
+
+    add_rotate_parser(cmds, fmt)
+
+    sync = cmds.add_parser("sync", help="bring the file and the running interface back in step (drift)",
+                           epilog=CHANGE_EPILOG + "\nBy default nothing is deleted: a peer only on the interface is "
+                           "adopted into the file, a peer only in the file is brought up, and for differing "
+                           "AllowedIPs, keepalive or PSK the file wins. --adopt picks one side for the peers named.",
+                           formatter_class=fmt)
+    change_options(sync)
+    sync.add_argument("peers", nargs="*", metavar="PEER", help="only these peers (default: every drifting peer)")
+    sync.add_argument("--adopt", choices=["file", "runtime"],
+                      help="file: the interface takes the file's values; runtime: the file takes the interface's")
+    add_recover_parser(cmds, fmt)
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    return Path(args.config or Path(args.config_dir) / f"{args.interface}.conf")
+
+
+def recover_first(args: argparse.Namespace, config: Path, backend: Backend | None) -> int | None:
+    """An interrupted change to this file is completed or undone before a new one is planned; None: go on."""
+    if not journal.exists(config):
+        return None
+    if args.dry_run:
+        err(f"an interrupted change to {config} is waiting: applying this change completes or undoes it first "
+            "(`wgtui peer recover` does it alone).")
+        return None
+    if backend is None:
+        err(f"an interrupted change to {config} is waiting, and it may need the running interface: run `wgtui peer "
+            f"recover {args.interface}` first.")
+        return 1
+    done = recover(config, backend)
+    err(done.message)
+    return None if done.ok else 1
+
+
+def run_peer(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    interrupts.install()
+    backend: Backend | None = None
+    plan: Plan | None = None
+    try:
+        if args.peer_command == "recover":
+            from wgtui.cli.recover import run_recover
+
+            return run_recover(args, out)
+        config = config_path(args)
+        settings = load_settings(config.parent, args.interface)
+        if getattr(args, "server_endpoint", None):
+            from wgtui.conf.validate import validate_endpoint
+            from wgtui.settings import save as save_settings
+
+            settings = replace(settings, endpoint=validate_endpoint(args.server_endpoint))
+            if not args.dry_run:
+                save_settings(config.parent, args.interface, settings)
+        if not args.file_only:
+            from wgtui.backends.host import HostBackend
+
+            backend = HostBackend()
+        stop = recover_first(args, config, backend)
+        if stop is not None:
+            return stop
+        planner = Planner(args.interface, config, backend, file_only=args.file_only, client_settings=settings)
+        if args.peer_command == "rotate" and (args.mode or "staged") == "staged":
+            from wgtui.cli.rotate import run_staged
+
+            return run_staged(args, planner, out)
+        plan = with_client_target(args, _make_plan(args, planner))
+        stop = preview(args, plan, out, "Apply this change?")
+        if stop is not None:
+            return stop
+        to_stdout = print_client_first(args, plan, out)
+        result = transaction.run(plan, backend)
+        return report(args, plan, result, out, client_to_stdout=to_stdout)
+    except Interrupted as exc:
+        return interrupted(exc, plan)
+    except (ChangeRefused, ConfError, BackendError, StoreError) as exc:
+        err(str(exc))
+        return 1
+    finally:
+        if backend is not None:
+            backend.close()
+        interrupts.uninstall()
+
+
+def interrupted(exc: Interrupted, plan: Plan | None) -> int:
+    """A signal outside any change: nothing was changed; say so, and log it when a change was on its way."""
+    message = f"Interrupted by {signal_name(exc.signum)} before anything was changed."
+    err(message)
+    if plan is not None:
+        record(plan.config_path, interface=plan.ifname, action=plan.action, title=plan.title,
+               outcome=Outcome.INTERRUPTED, message=message, public_key=plan.public_key,
+               old_public_key=plan.old_public_key)
+    return exc.exit_code
+
+
+def with_client_target(args: argparse.Namespace, plan: Plan) -> Plan:
+    """Where the client config goes: --client-config FILE, or `-` (standard output), else the planner's default."""
+    target = getattr(args, "client_config", None)
+    if not target or not plan.writes_client:
+        return plan
+    return replace(plan, client_path=None if target == "-" else Path(target).absolute())
+
+
+def print_client_first(args: argparse.Namespace, plan: Plan, out: TextIO) -> bool:
+    """`--client-config -`: the private key goes to standard output before anything changes."""
+    if getattr(args, "client_config", None) != "-" or plan.client is None or not plan.client.has_private_key:
+        return False
+    out.write(plan.client.text())
+    out.flush()
+    return True
+
+
+def _make_plan(args: argparse.Namespace, planner: Planner) -> Plan:
+    cmd = args.peer_command
+    if cmd == "add":
+        return planner.add(args.name, public_key=args.public_key, allowed_ips=args.allowed_ips,
+                           preshared_key=args.preshared_key, keepalive=args.keepalive, endpoint=args.endpoint)
+    if cmd == "remove":
+        return planner.remove(args.peer)
+    if cmd == "edit":
+        def given(value: str | None) -> Any:
+            return KEEP if value is None else value
+
+        return planner.edit(args.peer, name=given(args.name), allowed_ips=given(args.allowed_ips),
+                            keepalive=given(args.keepalive), endpoint=given(args.endpoint))
+    if cmd == "sync":
+        from wgtui.changes.sync import Side, default_side, drift_of, plan_sync
+
+        if not args.peers and not args.adopt:
+            return plan_sync(planner)
+        drift = drift_of(planner)
+        targets = [planner.resolve(p).public_key for p in args.peers] if args.peers else list(drift)
+        sides: dict[str, Side] = {k: args.adopt or default_side(drift.get(k, ())) for k in targets}
+        return plan_sync(planner, sides)
+    if args.mode == "psk":
+        return planner.rotate_psk(args.peer)
+    return planner.rotate_now(args.peer, public_key=args.public_key)
