@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Button, Input, Static
@@ -590,3 +591,37 @@ async def test_a_double_enter_in_the_form_does_not_apply_unseen(tmp_path: Path) 
         await pilot.press("enter")
         await screen(pilot, ClientConfigScreen)
         assert "# friendly_name = hasty" in conf.read_text()
+
+
+async def test_the_dashboard_recovers_an_interrupted_change_at_start(tmp_path: Path,
+                                                                   monkeypatch: Any) -> None:
+    """A change killed between its runtime half and its file half (kill -9) is undone when the dashboard opens."""
+    from wgtui.changes import Planner, journal, transaction
+
+    backend = DemoBackend(40, seed=7, clock=Clock(), config_dir=tmp_path)
+    conf = tmp_path / "wg0.conf"
+    original = conf.read_bytes()
+    plan = Planner("wg0", conf, backend).add("carol")
+
+    class Killed(BaseException):
+        pass
+
+    def dying(*_: object) -> None:
+        raise Killed
+
+    monkeypatch.setattr(transaction, "replace_with_backup", dying)
+    with pytest.raises(Killed):
+        transaction.run(plan, backend)
+    monkeypatch.undo()
+    assert plan.public_key in backend.read("wg0").peers and journal.exists(conf)
+    app, _clock = demo_app(tmp_path)
+    # The app's own demo backend starts from the file again: put the half-done peer on it as the killed run left it.
+    inner = app.backend.inner
+    assert isinstance(inner, DemoBackend)
+    inner.apply("wg0", plan.runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: not journal.exists(conf) and not app.changes.busy)
+        assert plan.public_key not in inner.read("wg0").peers and conf.read_bytes() == original
+        assert not (tmp_path / "clients" / "wg0-carol.conf").exists()
+        await until(pilot, lambda: any("undone" in n.message for n in app._notifications))
+        done(app)

@@ -19,7 +19,7 @@ from wgtui.backends.locked import LockedBackend
 from wgtui.config_source import ConfigSource
 from wgtui.model import REJECT_AFTER_TIME
 from wgtui.monitor import Monitor, Update
-from wgtui.ui.flows import ChangeFlows
+from wgtui.ui.flows import ChangeFlows, interrupted_configs
 from wgtui.ui.screens.dashboard import SORT_CYCLE, SORT_TITLES, DashboardScreen
 from wgtui.ui.screens.help import HelpScreen
 
@@ -79,7 +79,9 @@ class WgtuiApp(App[None]):
             self.notify(self.options.notice, title="Demo backend", severity="warning", timeout=12)
         if self.options.autostart:
             self.monitor.start(self._from_monitor)
-            self.changes.recover_interrupted(self.options.read_only)
+        waiting = interrupted_configs(self.options.config_dir)  # one listdir: journals left by kill -9 or a crash
+        if waiting:
+            self.changes.recover_interrupted(waiting, self.options.read_only)
 
     def signal_from_handler(self, signum: int) -> None:
         """SIGTERM, SIGHUP (the SSH session dropped) or SIGINT outside a change: leave cleanly. Called in the signal

@@ -107,9 +107,9 @@ class ChangeFlows:
         if self.progress is not None:
             log.warning("%s", self.progress.rotation.resume_hint())
 
-    def recover_interrupted(self, read_only: bool) -> None:
+    def recover_interrupted(self, configs: list[Path], read_only: bool) -> None:
         """At start: complete or undo changes that a kill -9 or a crash interrupted (read-only: only say so)."""
-        self._start(self._recover(read_only), "recover")
+        self._start(self._recover(configs, read_only), "recover")
 
     def _start(self, flow: Coroutine[Any, Any, None], name: str) -> None:
         if self.busy:
@@ -160,8 +160,7 @@ class ChangeFlows:
     def _select(self, ifname: str, key: str) -> None:
         self.app.dashboard.select_when_seen = (ifname, key)
 
-    async def _recover(self, read_only: bool) -> None:
-        configs = await self._thread(lambda: interrupted_configs(self.config_dir), "find-journals")
+    async def _recover(self, configs: list[Path], read_only: bool) -> None:
         for config in configs:
             if read_only:
                 self.app.notify(f"An interrupted change to {config} is waiting; wgtui --read-only leaves it: run "
