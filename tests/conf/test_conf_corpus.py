@@ -36,7 +36,7 @@ EXPECTED: dict[str, tuple[list[str | None], NameStyle]] = {
         ["anna", "ben", "Chris (old laptop)", "dora", None],
         NameStyle(C.ANGRISTAN, P.ABOVE),
     ),
-    "18-wg-easy.conf": ([None, None], NameStyle(C.FRIENDLY_NAME, P.INSIDE)),
+    "18-wg-easy.conf": (["Anna iPhone", "office-pc"], NameStyle(C.WG_EASY, P.ABOVE)),
     "19-pivpn-disabled.conf": (["phone", "laptop"], NameStyle(C.PIVPN, P.ABOVE)),
     "20-hand-tabs.conf": (["printer", "nas"], NameStyle(C.NAME_EQUALS, P.HEADER)),
 }

@@ -283,3 +283,15 @@ def test_removing_a_pivpn_peer_keeps_the_disabled_block_beside_it(removed: str) 
     assert len(disabled) == 6 and all(ln in after.splitlines() for ln in disabled)
     assert f"### begin {removed} ###" not in after and f"### end {removed} ###" not in after
     assert key not in after
+
+
+def test_wg_easy_names_are_read_and_renamed_without_losing_the_client_id() -> None:
+    text = (Path(__file__).parent / "corpus" / "18-wg-easy.conf").read_text()
+    doc = Document.parse(text)
+    anna = next(p for p in doc.peers if p.name == "Anna iPhone")
+    assert anna.public_key is not None
+    renamed = doc.rename_peer(anna.public_key, "Anna (new phone)").render()
+    assert "# Client: Anna (new phone) (6f0d2c3e-8a41-4b8e-9d7a-2f5b1c9e4a10)\n" in renamed
+    assert Document.parse(renamed).names[anna.public_key] == "Anna (new phone)"
+    added = doc.add_peer(NEW_KEY, allowed_ips=["10.8.0.4/32"], name="carol").render()
+    assert added.endswith(f"\n\n# Client: carol\n[Peer]\nPublicKey = {NEW_KEY}\nAllowedIPs = 10.8.0.4/32")

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Self
 
+from ..compat import Self
 from .errors import AmbiguousPeer, ParseError, PeerNotFound
 from .lines import (
     KeyStyle,
@@ -20,7 +20,17 @@ from .lines import (
     parse_line,
     split_lines,
 )
-from .names import DEFAULT_STYLE, PAIRED, Convention, NameMark, NameStyle, Placement, is_end_marker, scan
+from .names import (
+    DEFAULT_STYLE,
+    DISABLED_PREFIX,
+    PAIRED,
+    Convention,
+    NameMark,
+    NameStyle,
+    Placement,
+    is_end_marker,
+    scan,
+)
 from .views import Field, InterfaceView, PeerView, Section, int_or_none, split_list
 
 BOM = "\ufeff"
@@ -33,7 +43,8 @@ def _sections(lines: Sequence[Line]) -> tuple[Section, ...]:
 
     * the header line itself;
     * its *leading comments*: the unbroken run of comment lines directly above the header (no blank line in
-      between), minus any lines up to and including a Nyr `# END_PEER` marker, which closes the block above;
+      between), minus any lines up to and including a Nyr `# END_PEER` marker, which closes the block above,
+      or a PiVPN `#[disabled]` line, which belongs to a disabled block;
     * its body up to the last setting line of the section, and then the comment lines that follow that line
       without a blank line (Nyr's `# END_PEER`, WGDashboard's `#Name#`), stopping at the next block's
       leading comments or right after its own end marker (PiVPN writes a disabled block, every line commented
@@ -58,8 +69,8 @@ def _sections(lines: Sequence[Line]) -> tuple[Section, ...]:
         while start > floor and lines[start - 1].kind is LineKind.COMMENT:
             start -= 1
         for i in range(h - 1, start - 1, -1):
-            if is_end_marker(lines[i].comment):
-                start = i + 1
+            if is_end_marker(lines[i].comment) or DISABLED_PREFIX.match(lines[i].comment):
+                start = i + 1  # a disabled block above belongs to no live one, whatever its last line says
                 break
         leads.append(start)
     out = []
@@ -73,7 +84,7 @@ def _sections(lines: Sequence[Line]) -> tuple[Section, ...]:
             if ln.kind is LineKind.SETTING:
                 fields.append(Field(ln.key, ln.value, i))
                 end = i + 1
-        while end < limit and lines[end].kind is LineKind.COMMENT:
+        while end < limit and lines[end].kind is LineKind.COMMENT and not DISABLED_PREFIX.match(lines[end].comment):
             end += 1
             if is_end_marker(lines[end - 1].comment):
                 break  # the block's own end marker closes it: what follows (a disabled block) is not its

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .document import BaseDocument
 from .errors import DuplicatePeer, EditError, ParseError, ValidationError
@@ -229,6 +229,35 @@ class Document(BaseDocument):
         if self.find_peer(key) is not None:
             raise DuplicatePeer(key)
         return self._set([section], "PublicKey", key)
+
+    def set_peer_meta(self, public_key: str, updates: Mapping[str, str | None]) -> Document:
+        """Merge `updates` into the block's `# wgtui: …` comment (None removes an item; no items left removes the
+        line). A new comment goes right below the header and the name comment that sits there."""
+        from .meta import format_meta, meta_line, parse_meta
+
+        section = self.peer(public_key).section
+        at = meta_line(self, public_key)
+        current = parse_meta(self.lines[at].comment) if at is not None else {}
+        merged = dict(current or {})
+        for key, value in updates.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        if merged == current:
+            return self
+        if at is not None:
+            line = self.lines[at]
+            new = [self._make(line.text[: line.comment_start] + format_meta(merged), LineKind.COMMENT,
+                              eol=line.eol)] if merged else []
+            return self._splice([(at, at + 1, new)])
+        if not merged:
+            return self
+        pos = section.header + 1
+        names = {m.line for m in self.peer(public_key).marks}
+        while pos < section.end and pos in names and self.lines[pos].kind is LineKind.COMMENT:
+            pos += 1
+        return self._splice([(pos, pos, [self._make(self.key_style.indent + format_meta(merged), LineKind.COMMENT)])])
 
     def rename_peer(
         self, public_key: str, name: str | None, naming: NameStyle | None = None

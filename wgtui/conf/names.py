@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
+
+from ..compat import StrEnum
 
 
 class Convention(StrEnum):
@@ -28,6 +29,8 @@ class Convention(StrEnum):
     """`# Name: alice` (wireguard-ui)."""
     WGDASHBOARD = "wgdashboard"
     """`#Name# = alice` inside the block (WGDashboard)."""
+    WG_EASY = "wg_easy"
+    """`# Client: alice (client id)` on the line before [Peer] (wg-easy); the id is kept, not part of the name."""
 
     @property
     def example(self) -> str:
@@ -51,6 +54,7 @@ _FIXED_PLACEMENT = {
     Convention.NYR: Placement.ABOVE,  # BEGIN above, END after the block: sed deletes BEGIN..END
     Convention.PIVPN: Placement.ABOVE,  # the same with "### begin/end NAME ###": its scripts delete begin..end
     Convention.WGDASHBOARD: Placement.INSIDE,  # WGDashboard gives the line to the [Peer] read last
+    Convention.WG_EASY: Placement.ABOVE,  # wg-easy writes it there (and rewrites the file from its own database)
 }
 
 RESTRICTED = frozenset({Convention.ANGRISTAN, Convention.NYR, Convention.PIVPN})
@@ -98,6 +102,7 @@ _TAIL = r"(?P<name>.*?)[ \t\r\v\f]*\Z"
 _PATTERNS: tuple[tuple[Convention, re.Pattern[str]], ...] = (
     (Convention.WGDASHBOARD, re.compile(r"#Name#[ \t]*=[ \t]*" + _TAIL)),
     (Convention.ANGRISTAN, re.compile(r"###[ \t]*Client[ \t]+" + _TAIL)),
+    (Convention.WG_EASY, re.compile(r"#[ \t]*Client:[ \t]*(?P<name>.*?)(?:[ \t]+\([0-9A-Za-z-]{8,}\))?[ \t\r\v\f]*\Z")),
     (Convention.NYR, re.compile(r"#[ \t]*(?P<role>BEGIN|END)_PEER[ \t]+" + _TAIL)),
     (Convention.PIVPN, re.compile(r"###[ \t]*(?P<role>begin|end)[ \t]+(?P<name>\S(?:.*?\S)?)[ \t]*###[ \t\r\v\f]*\Z")),
     (Convention.FRIENDLY_NAME, re.compile(r"#[ \t]*friendly_name[ \t]*=[ \t]*" + _TAIL)),
@@ -178,6 +183,8 @@ def format_marks(convention: Convention, name: str) -> list[str]:
         return [f"# Name = {name}"]
     if convention is Convention.NAME_COLON:
         return [f"# Name: {name}"]
+    if convention is Convention.WG_EASY:
+        return [f"# Client: {name}"]
     return [f"#Name# = {name}"]
 
 
