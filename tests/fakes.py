@@ -102,5 +102,8 @@ class FakeBackend:
     def preshared_key(self, ifname: str, public_key: str) -> str | None:
         return self.psks.get((ifname, public_key))
 
+    def private_key(self, ifname: str) -> str | None:
+        return None
+
     def close(self) -> None:
         pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from wgtui import paths
 from wgtui.conf.lines import unsafe_char
 from wgtui.store import write_atomic
 
@@ -26,7 +27,7 @@ class ClientConfig:
     allowed_ips: tuple[str, ...]
     dns: tuple[str, ...] = ()
     preshared_key: str | None = None
-    keepalive: int = 25
+    keepalive: int = paths.CLIENT_KEEPALIVE
 
     @property
     def has_private_key(self) -> bool:

@@ -8,6 +8,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wgtui.conf import ConfError, Document, PeerView, read_peers_file
+from wgtui.conf.disabled import disabled_peers
+from wgtui.conf.meta import all_meta, key_created, rotation_marks
+
+
+@dataclass(frozen=True, slots=True)
+class PeerMeta:
+    """What the file's wgtui comments say about a peer."""
+
+    key_created: int | None = None
+    """Unix seconds when its key was made (add, rotation); None when the file does not say."""
+    rotating_to: str = ""
+    """On a peer being rotated: the new key of its pending rotation."""
+    rotation_started: int = 0
+    replaces: str = ""
+    """On the new key of a pending rotation: the old key it replaces once it has handshaken."""
+
+
+def peer_meta(doc: Document) -> dict[str, PeerMeta]:
+    meta = all_meta(doc)
+    created = key_created(meta)
+    out = {key: PeerMeta(key_created=when) for key, when in created.items()}
+    for mark in rotation_marks(doc, meta).values():
+        old = out.get(mark.old_key, PeerMeta())
+        out[mark.old_key] = PeerMeta(old.key_created, mark.new_key, mark.started)
+        new = out.get(mark.new_key, PeerMeta())
+        out[mark.new_key] = PeerMeta(new.key_created, replaces=mark.old_key, rotation_started=mark.started)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -20,6 +47,10 @@ class ConfigView:
     """Peers of the file by public key; None when there is no readable file (then no drift can be judged)."""
     error: str | None = None
     """Why the file could not be used (not valid wg-quick, unreadable)."""
+    meta: Mapping[str, PeerMeta] = field(default_factory=dict)
+    """wgtui's comments per peer: key age, pending rotations."""
+    disabled: Mapping[str, PeerView] = field(default_factory=dict)
+    """Peers commented out with `#[disabled]` (PiVPN's way, and `wgtui peer disable`), by public key."""
 
 
 EMPTY = ConfigView()
@@ -72,4 +103,9 @@ def load(conf: Path, peers_file: Path) -> ConfigView:
     except ConfError as exc:
         return ConfigView(names=names, error=f"{conf}: {exc}")
     names.update(doc.names)
-    return ConfigView(names=names, peers={p.public_key: p for p in doc.peers if p.public_key})
+    disabled = {d.public_key: d.view for d in disabled_peers(doc) if d.public_key}
+    for key, view in disabled.items():
+        if view.name and key not in names:
+            names[key] = view.name
+    return ConfigView(names=names, peers={p.public_key: p for p in doc.peers if p.public_key}, meta=peer_meta(doc),
+                      disabled=disabled)

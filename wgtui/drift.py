@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 
+from wgtui.compat import StrEnum
 from wgtui.conf import Document, PeerView
 from wgtui.ipalloc import network
 from wgtui.model import PeerState

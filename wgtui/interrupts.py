@@ -18,6 +18,7 @@ _idle = threading.Condition()
 _depth = 0
 _pending: int | None = None
 _action: Callable[[int], None] | None = None
+_after_change: Callable[[int], None] | None = None
 
 
 class Interrupted(BaseException):
@@ -54,18 +55,21 @@ def _on_signal(signum: int, _frame: object) -> None:
     (_action or _raise)(signum)
 
 
-def install(action: Callable[[int], None] | None = None) -> None:
+def install(action: Callable[[int], None] | None = None, *,
+            after_change: Callable[[int], None] | None = None) -> None:
     """Route the three signals through wgtui (main thread only). Outside a critical section `action(signum)` runs
-    (default: raise Interrupted, which unwinds like KeyboardInterrupt); inside one the signal waits."""
-    global _action
-    _action = action
+    (default: raise Interrupted, which unwinds like KeyboardInterrupt); inside one the signal waits. With
+    `after_change` a waiting signal is handed to it as soon as the last critical section ends, in whatever thread
+    ran it (the dashboard, whose changes run in worker threads); without it the caller asks `pending()`."""
+    global _action, _after_change
+    _action, _after_change = action, after_change
     for sig in SIGNALS:
         signal.signal(sig, _on_signal)
 
 
 def uninstall() -> None:
-    global _action
-    _action = None
+    global _action, _after_change
+    _action, _after_change = None, None
     for sig in SIGNALS:
         signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
 
@@ -81,6 +85,11 @@ def held() -> Iterator[None]:
         with _idle:
             _depth -= 1
             _idle.notify_all()
+            deliver = _after_change if _depth == 0 and _pending is not None else None
+        if deliver is not None:
+            signum = take()
+            if signum is not None:
+                deliver(signum)
 
 
 def pending() -> int | None:

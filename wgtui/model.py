@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import Enum
+
+from wgtui.compat import StrEnum
 
 #: Kernel REJECT_AFTER_TIME: a session older than this cannot carry data any more.
 REJECT_AFTER_TIME = 180

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from wgtui.backends.base import Backend, BackendError
 from wgtui.conf import PeerView
 from wgtui.config_source import EMPTY as EMPTY_CONFIG
-from wgtui.config_source import ConfigView
+from wgtui.config_source import ConfigView, PeerMeta
 from wgtui.drift import Drift, peer_drift
 from wgtui.history import BUCKETS, History
 from wgtui.ipalloc import network
@@ -66,6 +66,8 @@ class PeerRow:
     tx_rate: float | None
     drift: tuple[Drift, ...] = ()
     """How the interface and the config file disagree about this peer (empty: they agree, or no file)."""
+    meta: PeerMeta | None = None
+    """What the file's wgtui comments say: key age, a pending rotation."""
 
     @property
     def key(self) -> str:
@@ -162,7 +164,7 @@ class _Tracker:
             drift = old.drift
         else:
             drift = self._drift(key, peer)
-        return PeerRow(peer, self.config.names.get(key, ""), status, rx, tx, drift)
+        return PeerRow(peer, self.config.names.get(key, ""), status, rx, tx, drift, self.config.meta.get(key))
 
     def _store(self, key: str, row: PeerRow, upserts: dict[str, PeerRow]) -> None:
         old = self.rows.get(key)
@@ -250,9 +252,9 @@ class _Tracker:
             for key, row in list(self.rows.items()):
                 if key in self.file_only:
                     continue
-                name, drift = config.names.get(key, ""), self._drift(key, row.peer)
-                if (name, drift) != (row.name, row.drift):
-                    self._store(key, replace(row, name=name, drift=drift), upserts)
+                name, drift, meta = config.names.get(key, ""), self._drift(key, row.peer), config.meta.get(key)
+                if (name, drift, meta) != (row.name, row.drift, row.meta):
+                    self._store(key, replace(row, name=name, drift=drift, meta=meta), upserts)
         file_peers = config.peers or {}
         wanted = {k for k in file_peers if k not in state.peers}
         for key in self.file_only - wanted:
@@ -260,7 +262,7 @@ class _Tracker:
             removed.append(key)
         for key in wanted:
             row = PeerRow(_file_state(file_peers[key]), config.names.get(key, ""), PeerStatus.NEVER, None, None,
-                          (Drift.FILE_ONLY,))
+                          (Drift.FILE_ONLY,), config.meta.get(key))
             if self.rows.get(key) != row:
                 self._store(key, row, upserts)
         self.file_only = wanted

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from argparse import ArgumentTypeError
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from wgtui import paths
 from wgtui.conf.errors import ValidationError
 from wgtui.conf.validate import validate_allowed_ips, validate_endpoint, validate_hostname, validate_keepalive
+from wgtui.durations import parse_age
 from wgtui.store import StoreError, read_regular, write_atomic
 
 SETTINGS_FILE = "wgtui.json"
@@ -31,10 +34,12 @@ class ClientSettings:
     dns: tuple[str, ...] = ()
     allowed_ips: tuple[str, ...] = FULL_TUNNEL
     """What the client routes through the tunnel; everything by default, like most road-warrior setups."""
-    keepalive: int = 25
+    keepalive: int = paths.CLIENT_KEEPALIVE
     """Clients behind NAT need keepalives to stay reachable; 25 s is what wg(8) suggests."""
-    handshake_timeout: int = 600
+    handshake_timeout: int = paths.HANDSHAKE_TIMEOUT
     """Seconds a staged rotation waits for the new key's first handshake."""
+    max_key_age: int = 0
+    """Seconds after which a peer's key is overdue for rotation (`"90d"` in the file); 0: no policy."""
     extra: dict[str, object] = field(default_factory=dict, compare=False)
 
 
@@ -75,6 +80,19 @@ def _keepalive(value: Any) -> int:
     return validate_keepalive(value, "keepalive")
 
 
+def _max_key_age(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValidationError("max_key_age", "must be an age like \"90d\" or a number of seconds")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValidationError("max_key_age", "must not be negative")
+        return value
+    try:
+        return int(parse_age(value))
+    except ArgumentTypeError as exc:
+        raise ValidationError("max_key_age", str(exc)) from None
+
+
 def _timeout(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 10 <= value <= 86400:
         raise ValidationError("handshake_timeout", "must be a whole number of seconds from 10 to 86400")
@@ -82,7 +100,8 @@ def _timeout(value: Any) -> int:
 
 
 _FIELDS: dict[str, Callable[[Any], object]] = {"endpoint": _endpoint, "dns": _dns, "allowed_ips": _allowed_ips,
-                                               "keepalive": _keepalive, "handshake_timeout": _timeout}
+                                               "keepalive": _keepalive, "handshake_timeout": _timeout,
+                                               "max_key_age": _max_key_age}
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -106,8 +106,8 @@ def fingerprint(data: bytes | None) -> str:
 
 def check_unchanged(path: Path, expected: str) -> None:
     if fingerprint(read_bytes(path)) != expected:
-        raise ChangedOnDisk(f"{path} changed on disk after the preview was made. Nothing was changed: "
-                            "look at the file and preview the change again.")
+        raise ChangedOnDisk(f"{path} changed on disk after the preview was made: look at the file and preview "
+                            "the change again.")
 
 
 # -- who may write where ------------------------------------------------------------------------------------------
@@ -361,8 +361,8 @@ def locked(path: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Locked(f"Another wgtui is changing {path} right now (it holds {lock}). Nothing was changed; "
-                         "try again when it is done.") from None
+            raise Locked(f"another wgtui is changing {path} right now (it holds {lock}); try again when it is "
+                         "done.") from None
         yield
     finally:
         os.close(fd)

@@ -79,8 +79,11 @@ def transaction_points(trace: str) -> list[Point]:
 
 
 def wgtui_cmd(ns: str, *args: str, strace: list[str] | None = None) -> list[str]:
+    """`python -m wgtui ARGS` in the namespace. No bytecode is written: a first import would add renames of its own
+    and shift the count of every later one."""
     prefix = ["strace", "-f", "-qq", *strace] if strace else []
-    return ["ip", "netns", "exec", ns, "env", f"PYTHONPATH={ROOT}", *prefix, sys.executable, "-m", "wgtui", *args]
+    return ["ip", "netns", "exec", ns, "env", f"PYTHONPATH={ROOT}", "PYTHONDONTWRITEBYTECODE=1", *prefix,
+            sys.executable, "-m", "wgtui", *args]
 
 
 def run(cmd: list[str]) -> subprocess.CompletedProcess[str]:

@@ -88,7 +88,7 @@ def test_every_step_of_a_change_survives_every_signal(lab: Lab, tmp_path: Path,
     kinds = {p.syscall for p in points}
     assert kinds == {"flock", "connect", "sendto", "fsync", "rename", "write", "unlink"}, points
     assert [p.what for p in points if p.syscall == "rename"] == [
-        ".IF.conf.wgtui-journal", "IF-carol.conf", "IF.conf.bak", "IF.conf"], points
+        ".IF.conf.wgtui-journal", "IF-carol.conf", "IF.conf.bak", "IF.conf", ".IF.conf.wgtui-undo"], points
     started = time.monotonic()
     rows: list[tuple[str, dict[str, str]]] = []
     failures: list[str] = []

@@ -12,7 +12,7 @@ from tests.kernel.conftest import NS
 from tests.kernel.wgdump import in_thread, sh, wg_dump
 from wgtui.backends.netlink import NetlinkBackend
 from wgtui.changes import Planner, transaction
-from wgtui.changes.rotation import Stage, StagedRotation
+from wgtui.changes.rotation import RotationSession, Step
 from wgtui.conf import Document
 
 pytestmark = pytest.mark.kernel
@@ -55,24 +55,55 @@ def test_staged_rotation_moves_the_real_peer(tunnel: dict[str, str], conf: Path,
     sh("ping -c 1 -W 5 10.98.0.2", netns=NS[0])
     backend = NetlinkBackend()
     try:
-        rotation = in_server(lambda: StagedRotation(Planner("wg0", conf, backend), "site-b", timeout=120))
-        assert in_server(rotation.start).stage is Stage.WAITING
+        session = in_server(lambda: RotationSession.new(Planner("wg0", conf, backend), ["site-b"], timeout=120))
+        assert in_server(session.start).ok
+        (rotation,) = session.rotations
+        assert rotation.step is Step.WAITING
         during = wg_dump("wg0", netns=NS[0])
         assert during.peers[rotation.new_key].allowed_ips == () and during.peers[old_key].allowed_ips
         assert rotation.client is not None
         (tmp_path / "new.key").write_text(rotation.client.private_key + "\n")
         # The client switches to its new key; its next packet makes a handshake with the new peer.
         sh(f"wg set wg0 private-key {tmp_path / 'new.key'}; ping -c 1 -W 5 10.98.0.1 || true", netns=NS[1])
-        progress = in_server(rotation.check)
-        assert progress.ready, progress.message
-        result = in_server(rotation.complete)
-        assert result.ok, result.message
+        moved = in_server(session.poll)
+        assert moved == [rotation] and rotation.step is Step.DONE, rotation.message
     finally:
         backend.close()
     after = wg_dump("wg0", netns=NS[0])
     assert old_key not in after.peers and after.peers[rotation.new_key].allowed_ips == ("10.98.0.2/32",)
     assert Document.read(conf).names == {rotation.new_key: "site-b"}
     sh("ping -c 2 -i 0.3 -W 5 10.98.0.1", netns=NS[1])  # the client works on its new key
+
+
+def test_a_pending_rotation_survives_wg_quick_down_and_up(tunnel: dict[str, str], tmp_path: Path) -> None:
+    """The rotation is in the file: a restart of the interface by wg-quick keeps both keys, and it finishes after."""
+    old_key = tunnel[NS[1]]
+    etc = tmp_path / "etc"
+    etc.mkdir(mode=0o700)
+    conf = etc / "wg0.conf"
+    conf.write_text(f"[Interface]\nPrivateKey = {(tmp_path / NS[0]).read_text().strip()}\nListenPort = 51820\n"
+                    f"Address = 10.98.0.1/24\n\n# friendly_name = site-b\n[Peer]\nPublicKey = {old_key}\n"
+                    "AllowedIPs = 10.98.0.2/32\nEndpoint = 10.99.0.2:51820\n")
+    conf.chmod(0o600)
+    backend = NetlinkBackend()
+    try:
+        session = in_server(lambda: RotationSession.new(Planner("wg0", conf, backend), ["site-b"]))
+        assert in_server(session.start).ok
+        new_key = session.rotations[0].new_key
+        private = session.rotations[0].client.private_key  # type: ignore[union-attr]
+        sh(f"wg-quick down {conf}; wg-quick up {conf}", netns=NS[0])
+        restarted = wg_dump("wg0", netns=NS[0])
+        assert set(restarted.peers) == {old_key, new_key} and restarted.peers[new_key].allowed_ips == ()
+        sh("ping -c 1 -W 5 10.98.0.1", netns=NS[1])  # the old key works after the restart
+        (tmp_path / "new.key").write_text(private + "\n")
+        sh(f"wg set wg0 private-key {tmp_path / 'new.key'}; ping -c 1 -W 5 10.98.0.1 || true", netns=NS[1])
+        later = in_server(lambda: RotationSession.resume(Planner("wg0", conf, backend)))
+        assert in_server(later.poll)[0].step is Step.DONE
+    finally:
+        backend.close()
+    after = wg_dump("wg0", netns=NS[0])
+    assert list(after.peers) == [new_key] and after.peers[new_key].allowed_ips == ("10.98.0.2/32",)
+    sh("ping -c 2 -i 0.3 -W 5 10.98.0.1", netns=NS[1])
 
 
 def test_rotate_now_swaps_in_one_transaction(tunnel: dict[str, str], conf: Path) -> None:

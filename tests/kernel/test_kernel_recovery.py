@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def wgtui(*args: str, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
     strace = ["strace", "-f", "-qq", "-o", "/dev/null", "-e", f"inject={kill_at}:signal=SIGKILL"] if kill_at else []
-    return subprocess.run(["ip", "netns", "exec", NS[0], *strace, sys.executable, "-m", "wgtui", *args],
-                          capture_output=True, text=True, timeout=240, cwd=ROOT)
+    # No bytecode is written: a first import renames .pyc files into place, which would shift the count.
+    return subprocess.run(["ip", "netns", "exec", NS[0], "env", "PYTHONDONTWRITEBYTECODE=1", *strace, sys.executable,
+                           "-m", "wgtui", *args], capture_output=True, text=True, timeout=240, cwd=ROOT)
 
 
 def agree(conf: Path) -> dict[str, tuple[str, ...]]:

@@ -1,4 +1,4 @@
-"""SVG snapshots (80x24) of the change screens: add form, diff preview, client config, staged rotation progress.
+"""SVG snapshots (80x24) of the change screens: add form, diff preview, client config, rotation sessions.
 
 Keys are generated deterministically and the demo's config lives at a relative path, so that every run draws
 the same picture. A failing snapshot is a question: open snapshot_report.html and look before updating.
@@ -18,11 +18,13 @@ from textual.pilot import Pilot
 from tests.fakes import Clock
 from wgtui import keys
 from wgtui.backends.demo import DemoBackend
+from wgtui.changes.rotation import Step
 from wgtui.ui.app import AppOptions, WgtuiApp
+from wgtui.ui.dialogs.rotation_session import RotationSessionScreen
 from wgtui.ui.screens.client_config import ClientConfigScreen
+from wgtui.ui.screens.confirm import ConfirmScreen
 from wgtui.ui.screens.diff_preview import DiffPreview
 from wgtui.ui.screens.peer_form import PeerForm
-from wgtui.ui.screens.rotation import RotationProgress
 
 SnapCompare = Callable[..., bool]
 SIZE = (80, 24)
@@ -92,18 +94,38 @@ def test_client_config(snap_compare: SnapCompare, app: tuple[WgtuiApp, Clock]) -
     assert snap_compare(wgtui, terminal_size=SIZE, run_before=run_before)
 
 
-def test_rotation_progress(snap_compare: SnapCompare, app: tuple[WgtuiApp, Clock]) -> None:
+def test_rotation_session(snap_compare: SnapCompare, app: tuple[WgtuiApp, Clock]) -> None:
     wgtui, clock = app
-    prepare = steps(wgtui, clock, "r", "enter", DiffPreview, "y", ClientConfigScreen, "escape", "y",
-                    RotationProgress)
+    prepare = steps(wgtui, clock, "r", "enter", DiffPreview, "y", ClientConfigScreen, "escape",
+                    RotationSessionScreen)
 
     async def run_before(pilot: Pilot[None]) -> None:
         await prepare(pilot)
-        progress = wgtui.screen
-        assert isinstance(progress, RotationProgress)
-        await until(pilot, lambda: progress.phase == "waiting")
+        session = wgtui.screen
+        assert isinstance(session, RotationSessionScreen)
+        await until(pilot, lambda: session.rotations[0].step is Step.WAITING)
         clock.tick(3)
-        progress.poll()
-        await until(pilot, lambda: progress.waited == 3)
+        await pilot.pause(0.3)
+        wgtui.clear_notifications()
+
+    assert snap_compare(wgtui, terminal_size=SIZE, run_before=run_before)
+
+
+def test_rotation_session_of_three_peers_one_cancelled(snap_compare: SnapCompare,
+                                                       app: tuple[WgtuiApp, Clock]) -> None:
+    """Marks, one session for the three, the second cancelled and the others done: every step from the core."""
+    wgtui, clock = app
+    prepare = steps(wgtui, clock, "space", "space", "space", "r", "enter", DiffPreview, "y", ClientConfigScreen,
+                    "escape", RotationSessionScreen, "down", "x", ConfirmScreen, "y")
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await prepare(pilot)
+        session = wgtui.screen
+        assert isinstance(session, RotationSessionScreen)
+        await until(pilot, lambda: session.rotations[1].step is Step.CANCELLED)
+        clock.tick(6)
+        await until(pilot, lambda: all(r.finished for r in session.rotations))
+        await pilot.pause(0.3)
+        wgtui.clear_notifications()
 
     assert snap_compare(wgtui, terminal_size=SIZE, run_before=run_before)

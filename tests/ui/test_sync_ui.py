@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.ui.helpers import screen_text
-from tests.ui.test_changes_ui import demo, done, first_poll, screen, started, until
+from tests.ui.helpers import demo, done, first_poll, screen, screen_text, started, until
 from wgtui.conf import Document
 from wgtui.drift import Drift
 from wgtui.ui.screens.diff_preview import DiffPreview

@@ -30,7 +30,7 @@ def test_add_applies_runtime_then_file_with_backup_0600_and_audit(tmp_path: Path
     log = (tmp_path / "wgtui-audit.log").read_text().splitlines()
     entry = json.loads(log[-1])
     assert entry["ok"] and entry["action"] == "add" and entry["public_key"] == plan.public_key
-    assert entry["diff"] == "+6 -0"
+    assert entry["diff"] == "+7 -0"  # the block and its key-created comment
     psk = backend.psks[("wg0", plan.public_key)]
     assert psk not in "\n".join(log) and BOB_PSK not in "\n".join(log)  # no secret in the audit log
 
@@ -98,7 +98,7 @@ def test_a_second_wgtui_holding_the_lock_is_refused(tmp_path: Path) -> None:
     plan = Planner("wg0", path, backend).add("carol", allowed_ips="10.8.0.7/32")
     with store.locked(path):
         result = transaction.run(plan, backend)
-    assert not result.ok and "Another wgtui" in result.message and backend.applied == []
+    assert not result.ok and "another wgtui is changing" in result.message and backend.applied == []
     assert transaction.run(plan, backend).ok  # the lock is released
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,11 @@ def removed_lines(diff: str) -> list[str]:
 def test_add_appends_one_block_in_the_files_naming_convention(tmp_path: Path) -> None:
     plan = planner(tmp_path).add("carol", public_key=GHOST.replace("A3", "B3"), allowed_ips="10.8.0.7/32")
     assert removed_lines(plan.diff) == []
-    assert added_lines(plan.diff) == ["", "### Client carol", "[Peer]", f"PublicKey = {plan.public_key}",
-                                      "AllowedIPs = 10.8.0.7/32"]
+    added = added_lines(plan.diff)
+    assert added[:3] == ["", "### Client carol", "[Peer]"] and added[4:] == [f"PublicKey = {plan.public_key}",
+                                                                              "AllowedIPs = 10.8.0.7/32"]
+    # When the key was made, inside the block: the key's age for the dashboard, `show --json` and --older-than.
+    assert re.fullmatch(r"# wgtui: key-created=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", added[3])
     assert plan.after is not None and plan.after.startswith(CONF)
     assert plan.runtime == (PeerUpdate(plan.public_key, allowed_ips=("10.8.0.7/32",)),)
     assert any("Applies live" in n for n in plan.notes)
@@ -113,7 +117,9 @@ def test_rotate_now_moves_everything_to_the_new_key(tmp_path: Path) -> None:
     plan = planner(tmp_path).rotate_now("bob")
     new = plan.public_key
     assert plan.old_public_key == BOB and new != BOB
-    assert removed_lines(plan.diff) == [f"PublicKey = {BOB}"] and added_lines(plan.diff) == [f"PublicKey = {new}"]
+    assert removed_lines(plan.diff) == [f"PublicKey = {BOB}"]
+    created, key_line = added_lines(plan.diff)
+    assert key_line == f"PublicKey = {new}" and created.startswith("# wgtui: key-created=")
     assert plan.runtime == (PeerUpdate(new, allowed_ips=("10.8.0.3/32",), preshared_key=BOB_PSK,
                                        persistent_keepalive=25), PeerUpdate(BOB, remove=True))
     assert any("cut off at once" in w for w in plan.warnings)

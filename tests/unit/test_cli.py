@@ -42,7 +42,7 @@ def test_show_json_on_the_demo_follows_the_documented_schema(capsys: pytest.Capt
     assert iface["backend"] == "demo" and len(iface["peers"]) == 6
     peer = iface["peers"][0]
     assert set(peer) == {"name", "public_key", "endpoint", "allowed_ips", "latest_handshake", "rx_bytes",
-                         "tx_bytes", "persistent_keepalive", "has_preshared_key", "state"}
+                         "tx_bytes", "persistent_keepalive", "has_preshared_key", "state", "key_created", "rotation"}
     assert all(p["state"] in ("online", "stale", "never") for p in iface["peers"])
     for p in iface["peers"]:  # never is null, not 0 (the schema in the README)
         assert (p["latest_handshake"] is None) == (p["state"] == "never")
@@ -70,3 +70,21 @@ def test_a_reader_that_leaves_early_is_not_a_traceback() -> None:
     err = proc.stderr.read().decode()
     proc.wait(timeout=60)
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_global_options_work_before_the_sub_command(tmp_path: Path) -> None:
+    key = "9QrmlRTajGWc4rEMzNrr+ZDRmDiw1+wLPpeBjsuWxNs="
+    (tmp_path / "wg0.conf").write_text("[Interface]\nListenPort = 1\n\n[Peer]\n# friendly_name = dora\n"
+                                       f"PublicKey = {key}\nAllowedIPs = 10.0.0.2/32\n")
+    before = run("--config-dir", str(tmp_path), "peer", "remove", "wg0", "dora", "--file-only", "--dry-run")
+    after = run("peer", "remove", "wg0", "dora", "--file-only", "--dry-run", "--config-dir", str(tmp_path))
+    assert before.returncode == after.returncode == 0 and before.stdout == after.stdout
+    shown = run("--demo", "3", "show", "--json")
+    assert shown.returncode == 0 and len(json.loads(shown.stdout)["interfaces"]) == 2
+    assert run("--demo", "3", "peer", "remove", "wg0", "x").returncode == 2  # --demo changes nothing real
+
+
+def test_show_json_without_any_interface_still_prints_json(tmp_path: Path) -> None:
+    done = run("show", "nosuch9", "--json")
+    assert done.returncode == 1 and json.loads(done.stdout)["interfaces"] == []
+    assert "nosuch9" in json.loads(done.stdout)["error"] and "kernel module is not loaded" not in done.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -72,3 +73,22 @@ def test_the_first_signal_wins_and_an_action_replaces_the_exception() -> None:
     os.kill(os.getpid(), signal.SIGHUP)
     signal.sigtimedwait([], 0)
     assert seen == [signal.SIGHUP]
+
+
+def test_after_change_hands_a_waiting_signal_over_when_the_last_section_ends() -> None:
+    outside: list[int] = []
+    after: list[tuple[int, str]] = []
+    interrupts.install(outside.append, after_change=lambda s: after.append((s, threading.current_thread().name)))
+
+    def worker() -> None:
+        with interrupts.held(), interrupts.held():  # nested: only the outer end delivers
+            os.kill(os.getpid(), signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while interrupts.pending() is None and time.monotonic() < deadline:
+                time.sleep(0.001)  # the main thread's handler records it (the section is still running)
+            assert after == []
+
+    t = threading.Thread(target=worker, name="change")
+    t.start()
+    t.join()
+    assert after == [(signal.SIGTERM, "change")] and outside == [] and interrupts.pending() is None

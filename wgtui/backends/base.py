@@ -47,6 +47,10 @@ class Backend(Protocol):
         """The peer's current preshared key (base64), or None: only for undoing a change, never displayed."""
         ...
 
+    def private_key(self, ifname: str) -> str | None:
+        """The interface's private key (base64), or None: only for `wgtui init` writing the file, never displayed."""
+        ...
+
     def close(self) -> None:
         """Release sockets; the backend is not used afterwards."""
         ...

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from wgtui import keys
 from wgtui.backends.base import BackendError, InterfaceGone
+from wgtui.conf.meta import stamp
 from wgtui.model import KEEP, InterfaceState, PeerState, PeerUpdate
 
 _FIRST = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
@@ -71,6 +72,7 @@ class _DemoInterface:
         self.subnet = subnet
         self.up = True
         self.last = now
+        self.born = now
         self.peers: dict[str, PeerState] = {}
         self.sims: dict[str, _Sim] = {}
         self.names: dict[str, str] = {}
@@ -168,7 +170,11 @@ class _DemoInterface:
         for i, (key, peer) in enumerate(self.peers.items()):
             if i == 5:
                 continue  # as if added by hand with `wg set` and never written down: drift to show
-            lines += [f"# friendly_name = {self.names[key]}", "[Peer]", f"PublicKey = {key}"]
+            lines += [f"# friendly_name = {self.names[key]}", "[Peer]"]
+            if i % 7 != 3:  # most keys have a recorded age, some past a 90-day policy; a few predate wgtui
+                age = ((i * 37) % 150 + 1) * 86400
+                lines.append(f"# wgtui: key-created={stamp(self.born - age)}")
+            lines.append(f"PublicKey = {key}")
             if peer.has_preshared_key:
                 lines.append(f"PresharedKey = {_demo_psk(key)}")
             lines.append(f"AllowedIPs = {', '.join(peer.allowed_ips)}")
@@ -256,6 +262,9 @@ class DemoBackend:
         # The simulation keeps only PSK presence, like the model: the value is the stable demo one.
         peer = self._iface(ifname).peers.get(public_key)
         return _demo_psk(public_key) if peer and peer.has_preshared_key else None
+
+    def private_key(self, ifname: str) -> str | None:
+        return self._iface(ifname).private_key
 
     def close(self) -> None:
         if self._tmp is not None:

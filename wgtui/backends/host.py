@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
-from wgtui.backends.base import Backend, BackendError, NotPermitted
+from wgtui import paths
+from wgtui.backends.base import Backend, BackendError, InterfaceGone, NotPermitted, NoWireGuard
 from wgtui.model import InterfaceState, PeerUpdate
 
-UAPI_DIR = Path("/var/run/wireguard")
+UAPI_DIR = paths.UAPI_DIR
+T = TypeVar("T")
 
 
 class HostBackend:
@@ -39,14 +42,38 @@ class HostBackend:
             raise errors[0]
         return sorted(found)
 
+    def _missing(self, ifname: str) -> InterfaceGone:
+        """Neither a userspace socket nor the kernel module: the interface does not exist (saying "load the module"
+        would send an admin of wireguard-go the wrong way)."""
+        try:
+            known = self.interfaces()
+        except BackendError:
+            known = []
+        here = f" WireGuard interfaces here: {', '.join(known)}." if known else ""
+        return InterfaceGone(f"There is no WireGuard interface called {ifname}: no userspace socket "
+                             f"{self.uapi_dir / (ifname + '.sock')} (wireguard-go, boringtun) and no kernel "
+                             f"WireGuard module to ask.{here}")
+
+    def _call(self, ifname: str, fn: Callable[[Backend], T]) -> T:
+        backend = self._for(ifname)
+        try:
+            return fn(backend)
+        except NoWireGuard:
+            if backend is self.kernel:
+                raise self._missing(ifname) from None
+            raise
+
     def read(self, ifname: str) -> InterfaceState:
-        return self._for(ifname).read(ifname)
+        return self._call(ifname, lambda b: b.read(ifname))
 
     def apply(self, ifname: str, updates: Sequence[PeerUpdate]) -> None:
-        self._for(ifname).apply(ifname, updates)
+        self._call(ifname, lambda b: b.apply(ifname, updates))
 
     def preshared_key(self, ifname: str, public_key: str) -> str | None:
-        return self._for(ifname).preshared_key(ifname, public_key)
+        return self._call(ifname, lambda b: b.preshared_key(ifname, public_key))
+
+    def private_key(self, ifname: str) -> str | None:
+        return self._call(ifname, lambda b: b.private_key(ifname))
 
     def close(self) -> None:
         self.kernel.close()
@@ -60,8 +87,10 @@ def readable_interfaces(backend: Backend) -> tuple[list[str], str | None]:
     except BackendError as exc:
         return [], str(exc)
     if not names:
-        return [], ("No WireGuard interface found on this host (no kernel interface of kind wireguard and no "
-                    f"userspace socket in {UAPI_DIR}).")
+        elsewhere = sorted(p.stem for p in UAPI_DIR.glob("*.sock")) if UAPI_DIR.is_dir() else []
+        sockets = (f"the userspace sockets in {UAPI_DIR} ({', '.join(elsewhere)}) belong to interfaces of other "
+                   "network namespaces" if elsewhere else f"no userspace socket in {UAPI_DIR}")
+        return [], f"No WireGuard interface found here (no kernel interface of kind wireguard, and {sockets})."
     readable: list[str] = []
     reason: str | None = None
     for name in names:

@@ -34,6 +34,10 @@ class LockedBackend:
         with self._lock:
             return self.inner.preshared_key(ifname, public_key)
 
+    def private_key(self, ifname: str) -> str | None:
+        with self._lock:
+            return self.inner.private_key(ifname)
+
     def close(self) -> None:
         with self._lock:
             self.inner.close()

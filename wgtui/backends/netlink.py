@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from wgtui import paths
 from wgtui.backends.base import BackendError, InterfaceGone, NotPermitted, NoWireGuard
 from wgtui.backends.nldecode import (
     NLM_F_DUMP_INTR,
@@ -23,6 +24,7 @@ from wgtui.backends.nldecode import (
     DumpDecoder,
     MalformedDump,
     find_preshared_key,
+    find_private_key,
     split_messages,
 )
 from wgtui.model import KEEP, InterfaceState, PeerUpdate
@@ -52,7 +54,7 @@ DUMP_ATTEMPTS = 5
 """A dump is retried this often when peers change under it (NLM_F_DUMP_INTR) before giving up for this poll."""
 MAX_ALLOWED_IPS_PER_CALL = 1000
 """pyroute2 packs a peer into one attribute with a 16-bit length: ~2300 IPv4 prefixes overflow it."""
-TIMEOUT = 5.0
+TIMEOUT = paths.BACKEND_TIMEOUT
 RECV_BUFFER = 1 << 18
 NEEDS_ADMIN = "{verb} WireGuard state needs CAP_NET_ADMIN: run wgtui as root (`sudo wgtui`)."
 
@@ -242,6 +244,14 @@ class NetlinkBackend:
             messages = self._dump(self._family_id(), ifname)
         psk = find_preshared_key(messages, raw)
         return keys.b64(psk) if psk else None
+
+    def private_key(self, ifname: str) -> str | None:
+        from wgtui import keys
+
+        with self._lock:
+            messages = self._dump(self._family_id(), ifname)
+        private = find_private_key(messages)
+        return keys.b64(private) if private else None
 
     def _genl_socket(self) -> _NetlinkSocket:
         if self._genl is None:

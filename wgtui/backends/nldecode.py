@@ -26,6 +26,7 @@ NLA_TYPE_MASK = 0x3FFF
 WG_CMD_GET_DEVICE = 0
 WGDEVICE_A_IFINDEX = 1
 WGDEVICE_A_IFNAME = 2
+WGDEVICE_A_PRIVATE_KEY = 3
 WGDEVICE_A_PUBLIC_KEY = 4
 WGDEVICE_A_LISTEN_PORT = 6
 WGDEVICE_A_FWMARK = 7
@@ -320,6 +321,19 @@ class DumpDecoder:
 def decode_dump(messages: Iterable[bytes], ifname: str, *, up: bool = True) -> InterfaceState:
     """One-off decode without a cache."""
     return DumpDecoder().decode(messages, ifname, up=up)
+
+
+def find_private_key(messages: Iterable[bytes]) -> bytes | None:
+    """The interface's raw private key (in the first message of a dump), or None when it has none."""
+    for msg in messages:
+        length, mtype = NLMSG_HDR.unpack_from(msg)[:2]
+        if mtype < NLMSG_MIN_TYPE:
+            continue
+        for kind, p, q in _walk(msg, NLMSG_HDR.size + GENL_HDR_LEN, length):
+            if kind == WGDEVICE_A_PRIVATE_KEY:
+                key = msg[p:q]
+                return None if key == _ZERO_KEY else key
+    return None
 
 
 def find_preshared_key(messages: Iterable[bytes], public_key: bytes) -> bytes | None:

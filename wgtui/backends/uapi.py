@@ -9,7 +9,7 @@ import socket
 import struct
 from collections.abc import Sequence
 
-from wgtui import keys
+from wgtui import keys, paths
 from wgtui.backends.base import BackendError, InterfaceGone, NotPermitted
 from wgtui.backends.uapi_text import (
     IFNAME_RE,
@@ -17,6 +17,7 @@ from wgtui.backends.uapi_text import (
     build_set,
     errno_text,
     find_preshared_key,
+    find_private_key,
     new_cache,
     parse_get,
     split_answer,
@@ -26,8 +27,8 @@ from wgtui.model import InterfaceState, PeerUpdate
 __all__ = ["DEFAULT_SOCKET_DIR", "UapiBackend", "build_set", "find_preshared_key", "new_cache", "parse_get",
            "split_answer"]
 
-DEFAULT_SOCKET_DIR = "/var/run/wireguard"
-TIMEOUT = 5.0
+DEFAULT_SOCKET_DIR = str(paths.UAPI_DIR)
+TIMEOUT = paths.BACKEND_TIMEOUT
 """Seconds a daemon may take to answer; a hung daemon must not hang the poll loop."""
 
 _SIOCGIFFLAGS = 0x8913
@@ -173,6 +174,12 @@ class UapiBackend:
         if code != 0:
             raise BackendError(f"The WireGuard daemon of {ifname} could not report its state ({errno_text(code)}).")
         return find_preshared_key(body, public_key)
+
+    def private_key(self, ifname: str) -> str | None:
+        body, code = split_answer(self._transact(ifname, b"get=1\n\n", "Reading"))
+        if code != 0:
+            raise BackendError(f"The WireGuard daemon of {ifname} could not report its state ({errno_text(code)}).")
+        return find_private_key(body)
 
     def close(self) -> None:
         self._caches.clear()

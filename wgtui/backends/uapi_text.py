@@ -193,6 +193,16 @@ def parse_get(data: bytes, ifname: str, cache: PeerCache | None = None, up: bool
                           listen_port=listen_port, fwmark=fwmark, peers=peers)
 
 
+def find_private_key(body: bytes) -> str | None:
+    """The interface's base64 private key in a `get=1` body (device lines come before the first peer)."""
+    head = body.split(_PEER_SEP, 1)[0]
+    for line in (b"\n" + head).split(b"\n"):
+        key, _, value = line.partition(b"=")
+        if key == b"private_key":
+            return None if value == _ZERO_HEX else keys.hex_to_b64(value.decode("ascii"))
+    return None
+
+
 def find_preshared_key(body: bytes, public_key: str) -> str | None:
     """The base64 preshared key of one peer in a `get=1` body, or None when it has none or is absent."""
     start = (b"\n" + body).find(_PEER_SEP + keys.b64_to_hex(public_key).encode())

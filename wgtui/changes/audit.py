@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from wgtui.compat import UTC, StrEnum
 from wgtui.store import StoreError, append_line, audit_user
 
 AUDIT_LOG = "wgtui-audit.log"
@@ -43,7 +43,7 @@ def record(config: Path, *, interface: str, action: str, title: str, outcome: Ou
     """Append one record; the shape is the same for every kind of attempt. Returns why it could not be written
     (the change is done or not done regardless: a log that cannot be written must not undo it)."""
     entry: dict[str, Any] = {
-        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "user": audit_user(),
+        "time": dt.datetime.now(UTC).isoformat(timespec="seconds"), "user": audit_user(),
         "interface": interface, "action": action, "title": title, "config": str(config), "outcome": str(outcome),
         "ok": outcome in (Outcome.APPLIED, Outcome.RECOVERED_COMPLETED, Outcome.RECOVERED_ROLLED_BACK,
                           Outcome.NOTHING),

@@ -28,11 +28,17 @@ def journal_path(config: Path) -> Path:
 
 @dataclass(frozen=True)
 class ClientFile:
-    """A client config written as part of the change, and what was at its path before (restored on undo)."""
+    """A client config written (or, with text None, deleted) as part of the change, and what was at its path
+    before (restored on undo)."""
 
     path: Path
-    text: str
+    text: str | None
     previous: str | None = None
+
+    @property
+    def wanted(self) -> bytes | None:
+        """The bytes the change leaves at `path` (None: no file)."""
+        return None if self.text is None else self.text.encode()
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ class Journal:
                    after=None if data["after"] is None else str(data["after"]),
                    runtime=tuple(update_from_json(u) for u in data["runtime"]),
                    undo=tuple(update_from_json(u) for u in data["undo"]),
-                   clients=tuple(ClientFile(Path(c["path"]), str(c["text"]), c["previous"]) for c in data["clients"]),
+                   clients=tuple(ClientFile(Path(c["path"]), c["text"], c["previous"]) for c in data["clients"]),
                    public_key=str(data.get("public_key", "")), old_public_key=str(data.get("old_public_key", "")),
                    id=str(data["id"]), started=float(data["started"]), pid=int(data["pid"]), user=str(data["user"]))
 

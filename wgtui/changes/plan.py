@@ -24,6 +24,10 @@ class ChangeRefused(Exception):
         self.field = field
 
 
+class NothingToDo(ChangeRefused):
+    """What was asked is already so: not an error for a script that runs the same command twice (exit 0)."""
+
+
 def mask_secrets(text: str) -> str:
     """Private and preshared keys replaced by a short fingerprint: a diff on screen or in a log shows that a
     key changed without showing the key."""
@@ -69,6 +73,10 @@ class Plan:
     client_path: Path | None = None
     """Where the client config with the generated private key is written, before the runtime is touched;
     None when there is none to write (the client brought its own key, or it goes to standard output)."""
+    more_clients: tuple[tuple[Path, ClientConfig], ...] = field(default=(), repr=False)
+    """Further client configs written the same way (a rotation of several peers at once)."""
+    client_updates: tuple[tuple[Path, str | None], ...] = field(default=(), repr=False)
+    """Saved client configs kept in step with the change: new text, or None to delete the file."""
     basis: Mapping[str, PeerBasis | None] = field(default_factory=dict, repr=False)
     """Each peer the runtime operations name, as the interface had it when the plan was made (None: absent)."""
     owners: Mapping[str, str | None] = field(default_factory=dict, repr=False)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from wgtui import ipalloc, keys
 from wgtui.backends.base import Backend
-from wgtui.changes.plan import ChangeRefused, Plan, mask_secrets
+from wgtui.changes.plan import ChangeRefused, NothingToDo, Plan, mask_secrets
 from wgtui.changes.recheck import basis_of
 from wgtui.client_config import ClientConfig, client_config_path
+from wgtui.client_sync import client_addresses, follow
 from wgtui.conf import Document
 from wgtui.conf.check import check_bytes, errors, format_findings
 from wgtui.conf.errors import ValidationError
+from wgtui.conf.meta import KEY_CREATED, format_meta, stamp
 from wgtui.conf.validate import (
     validate_allowed_ips,
     validate_endpoint,
@@ -46,8 +49,10 @@ class Planner:
     """
 
     def __init__(self, ifname: str, config_path: Path, backend: Backend | None, *, file_only: bool = False,
-                 client_settings: ClientSettings | None = None) -> None:
+                 client_settings: ClientSettings | None = None, clock: Callable[[], float] = time.time) -> None:
         self.ifname = ifname
+        self.clock = clock
+        """What `key-created` stamps use (tests and the demo run on a clock of their own)."""
         self.config_path = config_path
         self.backend = None if file_only else backend
         self.file_only = file_only or backend is None
@@ -56,7 +61,8 @@ class Planner:
         raw = read_bytes(config_path)
         if raw is None:
             raise ChangeRefused(f"There is no config file at {config_path}. wgtui keeps the file and the running "
-                                "interface in step, so it needs the file: pass --config FILE or --config-dir DIR.")
+                                f"interface in step, so it needs one: write it from the running interface with "
+                                f"`wgtui init {ifname}`, or say where it is (--config FILE, --config-dir DIR).")
         self.runtime: InterfaceState | None = self.backend.read(ifname) if self.backend is not None else None
         findings = check_bytes(raw, interface_public_key=self.runtime.public_key if self.runtime else None)
         if errors(findings):
@@ -71,7 +77,7 @@ class Planner:
     def fresh(self) -> Planner:
         """A planner on the file and the interface as they are now (a staged rotation spans several changes)."""
         return Planner(self.ifname, self.config_path, self.backend, file_only=self.file_only,
-                       client_settings=self.settings)
+                       client_settings=self.settings, clock=self.clock)
 
     # -- looking things up ---------------------------------------------------------------------------------
 
@@ -250,8 +256,9 @@ class Planner:
         ka = validate_keepalive(keepalive) if keepalive not in (None, "") else None
         ep = validate_endpoint(endpoint) if endpoint else None
         psk = keys.generate_preshared_key() if preshared_key else None
+        created = format_meta({KEY_CREATED: stamp(self.clock())})
         after = self.doc.add_peer(public_key, allowed_ips=list(ips), name=name, preshared_key=psk, endpoint=ep,
-                                  persistent_keepalive=ka or None)
+                                  persistent_keepalive=ka or None, comments=[created])
         update = PeerUpdate(public_key, allowed_ips=ips, preshared_key=psk if psk else KEEP,
                             persistent_keepalive=ka if ka else KEEP, endpoint=ep if ep else KEEP)
         client = self.client_for(private, ips, psk) if private else None
@@ -268,8 +275,11 @@ class Planner:
         if not peer.in_runtime and not self.file_only:
             notes.append("The peer is not on the running interface: only the file changes.")
         label = peer.name or keys.short_key(peer.public_key)
+        gone = follow(self.config_path.parent, self.ifname, peer.public_key, peer.name, delete=True)
+        if gone:
+            notes.append(f"Its saved client config {gone[0][0]} (with its private key) is deleted too.")
         return self.make_plan("remove", f"Remove peer {label} from {self.ifname}", after, runtime, [], notes,
-                          peer.public_key, peer_name=peer.name)
+                          peer.public_key, peer_name=peer.name, client_updates=gone)
 
     def edit(self, query: str, *, name: str | Unchanged = KEEP, allowed_ips: str | tuple[str, ...] | Unchanged = KEEP,
              keepalive: int | str | Unchanged = KEEP, endpoint: str | Unchanged = KEEP) -> Plan:
@@ -281,6 +291,8 @@ class Planner:
         warnings: list[str] = []
         notes: list[str] = []
         label = peer.name or keys.short_key(peer.public_key)
+        new_name: str | None = None
+        new_ips: tuple[str, ...] | None = None
         if name is not KEEP:
             new_name = validate_name(name, doc.naming.convention,
                                      taken=[p.name for p in self.peers() if p.name and p.public_key != peer.public_key])
@@ -291,6 +303,7 @@ class Planner:
             warnings, notes = self._check_allowed_ips(ips, label, exclude=[peer.public_key])
             doc = doc.set_peer_field(peer.public_key, "AllowedIPs", list(ips))
             update = _with(update, allowed_ips=ips)
+            new_ips = ips
         if keepalive is not KEEP:
             ka = validate_keepalive(keepalive) if keepalive != "" else 0
             doc = doc.set_peer_field(peer.public_key, "PersistentKeepalive", ka or None)
@@ -305,12 +318,16 @@ class Planner:
                 notes.append("WireGuard cannot clear an endpoint at runtime: the running interface keeps the "
                              "last one until the peer roams or the interface restarts.")
         if doc == self.doc and update == PeerUpdate(peer.public_key):
-            raise ChangeRefused("Nothing to change: the values given are the ones the peer already has.")
+            raise NothingToDo("Nothing to change: the values given are the ones the peer already has.")
         runtime = [update] if peer.in_runtime and update != PeerUpdate(peer.public_key) else []
         if not peer.in_runtime and not self.file_only:
             notes.append("The peer is not on the running interface: only the file changes.")
+        saved = follow(self.config_path.parent, self.ifname, peer.public_key, peer.name, new_name=new_name,
+                       addresses=client_addresses(new_ips) if new_ips is not None else None)
+        if saved:
+            notes.append(f"Its saved client config follows: {saved[0][0]}.")
         return self.make_plan("edit", f"Edit peer {label} on {self.ifname}", doc, runtime, warnings, notes,
-                          peer.public_key)
+                          peer.public_key, client_updates=saved)
 
     def rotate_now(self, query: str, *, public_key: str | None = None) -> Plan:
         """Swap at once: the new key takes the AllowedIPs and the old key goes, in one runtime transaction."""
@@ -321,7 +338,8 @@ class Planner:
         view = self.doc.peer(old.public_key)
         psk = self.psk_of(old.public_key)
         ips = tuple(str(ipalloc.network(ip)) for ip in view.allowed_ips)
-        after = self.doc.replace_public_key(old.public_key, public_key)
+        after = self.doc.replace_public_key(old.public_key, public_key).set_peer_meta(
+            public_key, {KEY_CREATED: stamp(self.clock())})
         runtime = []
         if old.in_runtime:
             live = self.runtime.peers[old.public_key] if self.runtime else None
@@ -351,8 +369,10 @@ class Planner:
                     "(the session in progress lasts at most 3 minutes)."]
         client = ClientConfig(private_key="", addresses=(), server_public_key="",
                               server_endpoint="", allowed_ips=(), preshared_key=psk)
+        saved = follow(self.config_path.parent, self.ifname, peer.public_key, peer.name, preshared_key=psk)
+        notes = [f"Its saved client config {saved[0][0]} gets the new preshared key too."] if saved else []
         return self.make_plan("psk", f"Rotate the preshared key of {label} on {self.ifname}", after, runtime,
-                          warnings, [], peer.public_key, client=client)
+                          warnings, notes, peer.public_key, client=client, client_updates=saved)
 
     def disable_save_config(self) -> Plan:
         after = self.doc.set_interface_field("SaveConfig", False)
@@ -378,11 +398,6 @@ def _with(update: PeerUpdate, **fields: object) -> PeerUpdate:
     from dataclasses import replace
 
     return replace(update, **fields)  # type: ignore[arg-type]
-
-
-def client_addresses(ips: tuple[str, ...]) -> tuple[str, ...]:
-    """The client's own addresses: the host prefixes among its AllowedIPs on the server."""
-    return tuple(ip for ip in ips if ip.endswith("/32") or ip.endswith("/128")) or ips
 
 
 def _server_public_key(doc: Document) -> str | None:

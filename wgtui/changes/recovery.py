@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from wgtui import interrupts
@@ -19,6 +18,7 @@ from wgtui.changes import journal
 from wgtui.changes.audit import Outcome, record
 from wgtui.changes.journal import Journal
 from wgtui.changes.transaction import restore_clients, write_clients
+from wgtui.compat import StrEnum
 from wgtui.model import PeerUpdate
 from wgtui.store import (
     StoreError,
@@ -145,9 +145,10 @@ def _recover_locked(config: Path, backend: Backend | None, rollback: bool) -> Re
         failed, step = _runtime(backend, found.interface, found.runtime)
         if failed is None:
             try:
-                missing = [c for c in found.clients if read_regular(c.path, follow=False) != c.text.encode()]
+                missing = [c for c in found.clients if read_regular(c.path, follow=False) != c.wanted]
                 write_clients(missing)
-                steps += [f"wrote the client config {c.path} again" for c in missing]
+                steps += [f"{'wrote' if c.text is not None else 'removed'} the client config {c.path} again"
+                          for c in missing]
             except StoreError as exc:
                 failed = str(exc)
         outcome, verb = Outcome.RECOVERED_COMPLETED, "completed"

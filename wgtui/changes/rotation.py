@@ -1,270 +1,288 @@
-"""Provides staged key rotation: new key first, AllowedIPs moved once it has handshaken, old key removed last."""
+"""Provides staged key rotation as one state machine: new key first, AllowedIPs moved after its handshake."""
 
 # Each step is one transaction, and between them the rotation is written in the file as well as on the interface
 # (the new key's own [Peer] block without AllowedIPs, marked as replacing the old one), so a dropped session, a
-# reboot or `wg-quick down/up` keeps both keys and any later wgtui can finish or cancel it.
+# reboot or `wg-quick down/up` keeps both keys and any later wgtui can finish or cancel it. The command line, the
+# dashboard and `wgtui peer pending` all drive and draw rotations through this module only.
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from wgtui import keys
 from wgtui.backends.base import Backend, BackendError
 from wgtui.changes import transaction
 from wgtui.changes.plan import ChangeRefused, Plan
-from wgtui.changes.planner import Planner, client_addresses
+from wgtui.changes.planner import Planner
+from wgtui.changes.rotation_plans import (
+    Pending,
+    Started,
+    pending_client_path,
+    pending_rotations,
+    plan_cancel,
+    plan_finish,
+    plan_start,
+)
 from wgtui.changes.transaction import ApplyResult
 from wgtui.client_config import ClientConfig
-from wgtui.conf.marks import rotation_comment, rotation_marks
-from wgtui.conf.names import RESTRICTED
-from wgtui.model import KEEP, PeerUpdate
+from wgtui.compat import StrEnum
+from wgtui.conf import ConfError
+from wgtui.model import InterfaceState
+from wgtui.store import StoreError
 
 
-class Stage(StrEnum):
+class Step(StrEnum):
+    """Where one peer's rotation stands."""
+
     PLANNED = "planned"
-    WAITING = "waiting for the new key's first handshake"
+    """Worked out and previewed; nothing done."""
+    WAITING = "waiting"
+    """Pending in the file and on the interface: the old key works, the new one has not handshaken yet."""
+    HANDSHAKEN = "handshaken"
+    """The new key has handshaken: the AllowedIPs are due to move."""
     DONE = "done"
+    """AllowedIPs moved, old key removed, the file's block has the new key."""
     CANCELLED = "cancelled"
+    """The new key was removed again; the old one worked throughout."""
+    BLOCKED = "blocked"
+    """Finishing or cancelling was refused (the message says why); the rotation is still pending in the file."""
     FAILED = "failed"
+    """Starting failed: nothing changed."""
 
 
-@dataclass(frozen=True)
-class Pending:
-    """A rotation written in the file (and on the interface), waiting for the new key's first handshake."""
+TRANSITIONS: dict[Step, frozenset[Step]] = {
+    Step.PLANNED: frozenset({Step.WAITING, Step.FAILED}),
+    Step.WAITING: frozenset({Step.HANDSHAKEN, Step.CANCELLED, Step.BLOCKED}),
+    Step.HANDSHAKEN: frozenset({Step.DONE, Step.CANCELLED, Step.BLOCKED}),
+    Step.BLOCKED: frozenset({Step.WAITING, Step.HANDSHAKEN, Step.CANCELLED}),
+    Step.DONE: frozenset(),
+    Step.CANCELLED: frozenset(),
+    Step.FAILED: frozenset(),
+}
+FINISHED = frozenset({Step.DONE, Step.CANCELLED, Step.FAILED})
 
-    ifname: str
-    old_key: str
-    new_key: str
-    name: str
-    started: int
+
+class IllegalStep(RuntimeError):
+    """A transition the state machine does not have: a bug, never a user's mistake."""
 
 
 @dataclass(frozen=True)
 class Progress:
-    stage: Stage
+    step: Step
     message: str
     waited: float = 0.0
-    ready: bool = False
-    """The new key has handshaken: `complete()` can move the AllowedIPs."""
     timed_out: bool = False
     """Waited longer than the timeout: the rotation stays pending (the old key works) for a later session."""
 
-
-def pending_rotations(planner: Planner) -> dict[str, Pending]:
-    """The pending rotations of the planner's file, by the old key."""
-    names = planner.doc.names
-    out = {}
-    for mark in rotation_marks(planner.doc).values():
-        if planner.doc.find_peer(mark.old_key) is not None:
-            out[mark.old_key] = Pending(planner.ifname, mark.old_key, mark.new_key, names.get(mark.old_key, ""),
-                                        mark.started)
-    return out
-
-
-def _pending_name(planner: Planner, name: str) -> str | None:
-    """The new block's name in the file's convention, so other tools reading names show it for what it is."""
-    if not name:
-        return None
-    base = name[:10] if planner.doc.naming.convention in RESTRICTED else name[:59]
-    candidate = f"{base}-next"
-    return None if any(p.name == candidate for p in planner.peers()) else candidate
-
-
-def plan_start(planner: Planner, query: str, *, public_key: str | None = None, now: float | None = None) -> Plan:
-    """Step 1: the new key beside the old one, without AllowedIPs, in the file and on the interface."""
-    if planner.file_only or planner.backend is None or planner.runtime is None:
-        raise ChangeRefused("A staged rotation needs the running interface (it waits for a handshake); use --now "
-                            "with --file-only.")
-    old = planner.resolve(query)
-    if not (old.in_file and old.in_runtime):
-        raise ChangeRefused("A staged rotation needs the peer both in the config file and on the running interface "
-                            "(see the drift marks).")
-    existing = pending_rotations(planner).get(old.public_key)
-    label = old.name or keys.short_key(old.public_key)
-    if existing is not None:
-        raise ChangeRefused(f"A rotation of {label} is already pending (new key {keys.short_key(existing.new_key)}): "
-                            f"resume it with `wgtui peer rotate {planner.ifname} {query} --resume` or cancel it with "
-                            "--cancel.")
-    if old.public_key in rotation_marks(planner.doc):
-        raise ChangeRefused(f"{label} is the new key of a pending rotation: finish or cancel that one first.")
-    private, new_key = planner.new_key(public_key)
-    live = planner.runtime.peers[old.public_key]
-    psk = planner.psk_of(old.public_key)
-    started = time.time() if now is None else now
-    after = planner.doc.add_peer(new_key, name=_pending_name(planner, old.name), preshared_key=psk,
-                                 persistent_keepalive=live.persistent_keepalive or None,
-                                 comments=[rotation_comment(old.public_key, started)])
-    update = PeerUpdate(new_key, allowed_ips=(), preshared_key=psk if psk else KEEP,
-                        persistent_keepalive=live.persistent_keepalive)
-    client = planner.client_for(private, client_addresses(live.allowed_ips), psk) if private else None
-    notes = ["Staged: nobody is cut off. The old key keeps working until the new one has handshaken; the rotation is "
-             "kept in the file meanwhile, so it survives this session and can be finished or cancelled later."]
-    return planner.make_plan("rotate-start", f"Staged rotation of {label} on {planner.ifname}", after, [update],
-                             client.warnings() if client else [], notes, new_key, old_public_key=old.public_key,
-                             client=client, peer_name=old.name)
-
-
-def plan_finish(planner: Planner, pending: Pending) -> Plan:
-    """Step 3: the AllowedIPs move to the new key in one operation, the old key goes; in the file the old block
-    takes the new key (name, comments and settings kept) and the pending block goes."""
-    if planner.runtime is None or planner.backend is None:
-        raise ChangeRefused("Finishing a rotation needs the running interface.")
-    live = planner.runtime.peers.get(pending.old_key)
-    view = planner.doc.peer(pending.old_key)
-    ips = live.allowed_ips if live is not None else tuple(view.allowed_ips)
-    after = planner.doc.remove_peer(pending.new_key).replace_public_key(pending.old_key, pending.new_key)
-    runtime = [PeerUpdate(pending.new_key, allowed_ips=ips), PeerUpdate(pending.old_key, remove=True)]
-    label = pending.name or keys.short_key(pending.old_key)
-    return planner.make_plan("rotate-finish", f"Finish the rotation of {label} on {planner.ifname}", after, runtime,
-                             [], [], pending.new_key, old_public_key=pending.old_key, peer_name=pending.name)
-
-
-def plan_cancel(planner: Planner, pending: Pending) -> Plan:
-    """The new key goes from the interface and the file; the old one, which worked throughout, stays."""
-    label = pending.name or keys.short_key(pending.old_key)
-    runtime = [PeerUpdate(pending.new_key, remove=True)] if planner.runtime is not None else []
-    after = planner.doc.remove_peer(pending.new_key)
-    plan = planner.make_plan("rotate-cancel", f"Cancel the rotation of {label} on {planner.ifname}", after, runtime,
-                             [], [], pending.new_key, old_public_key=pending.old_key, peer_name=pending.name)
-    return plan
+    @property
+    def ready(self) -> bool:
+        return self.step is Step.HANDSHAKEN
 
 
 class StagedRotation:
-    """Drives one rotation through its steps, each a transaction; from a new start or from a pending rotation.
+    """One peer's rotation: its keys, where it stands, and the steps that move it on (each a transaction)."""
 
-    1. `start()`: the new key is added with no AllowedIPs (carrying the PSK and keepalive), to the file and the
-       interface; the old key keeps routing traffic, so the old client works throughout.
-    2. the client gets its new config; `check()` reports when the new key has handshaken.
-    3. `complete()`: setting the AllowedIPs on the new key moves them from the old one in one step; then the old
-       key is removed, and the file gets the new key in the old block.
-    `cancel()` removes the new key again. Leaving (a dropped session, a timeout) keeps the rotation pending.
-    """
-
-    def __init__(self, planner: Planner, query: str, *, public_key: str | None = None, timeout: float = 600,
-                 clock: Callable[[], float] = time.time, resume: bool = False) -> None:
+    def __init__(self, planner: Planner, pending: Pending, *, step: Step, timeout: float = 600,
+                 clock: Callable[[], float] = time.time, client: ClientConfig | None = None,
+                 client_path: Path | None = None, allowed_ips: tuple[str, ...] = ()) -> None:
+        if planner.backend is None:
+            raise ChangeRefused("A staged rotation needs the running interface (it waits for a handshake).")
         self.planner = planner
-        if planner.backend is None or planner.runtime is None:
-            raise ChangeRefused("A staged rotation needs the running interface (it waits for a handshake); use "
-                                "--now with --file-only.")
         self.backend: Backend = planner.backend
-        self.clock = clock
+        self.pending = pending
+        self.step = step
         self.timeout = timeout
-        self.old = planner.resolve(query)
+        self.clock = clock
+        self.client = client
+        self.client_path = client_path
+        self.allowed_ips = allowed_ips
+        self.message = ""
         self.log: list[str] = []
-        if resume:
-            pending = pending_rotations(planner).get(self.old.public_key)
-            if pending is None:
-                raise ChangeRefused(f"No rotation of {self.label} is pending on {planner.ifname}.")
-            self.pending: Pending | None = pending
-            self.plan = plan_finish(planner, pending)
-            self.new_key = pending.new_key
-            self.client: ClientConfig | None = None
-            self.stage = Stage.WAITING
-            self.started = float(pending.started)
-        else:
-            self.pending = None
-            self.plan = plan_start(planner, query, public_key=public_key, now=clock())
-            self.new_key = self.plan.public_key
-            self.client = self.plan.client
-            self.stage = Stage.PLANNED
-            self.started = 0.0
-        live = planner.runtime.peers.get(self.old.public_key)
-        self.allowed_ips = live.allowed_ips if live is not None else self.old.allowed_ips
-
-    @property
-    def label(self) -> str:
-        return self.old.name or keys.short_key(self.old.public_key)
 
     @property
     def ifname(self) -> str:
-        return self.planner.ifname
+        return self.pending.ifname
 
-    def _note(self, text: str) -> None:
-        self.log.append(f"{time.strftime('%H:%M:%S')} {text}")
+    @property
+    def old_key(self) -> str:
+        return self.pending.old_key
+
+    @property
+    def new_key(self) -> str:
+        return self.pending.new_key
+
+    @property
+    def label(self) -> str:
+        return self.pending.name or keys.short_key(self.old_key)
+
+    @property
+    def waited(self) -> float:
+        return max(0.0, self.clock() - self.pending.started) if self.step is not Step.PLANNED else 0.0
+
+    @property
+    def finished(self) -> bool:
+        return self.step in FINISHED
+
+    def to(self, step: Step, message: str = "") -> None:
+        if step is not self.step and step not in TRANSITIONS[self.step]:
+            raise IllegalStep(f"rotation of {self.label}: {self.step} -> {step} is not a step")
+        self.step = step
+        self.message = message
+        self.log.append(f"{time.strftime('%H:%M:%S')} {step}: {message}" if message else f"{step}")
 
     def resume_hint(self) -> str:
-        who = self.old.name or self.old.public_key
+        who = self.pending.name or self.old_key
         return (f"The rotation of {self.label} stays pending: both keys are in the file and on {self.ifname}, and the "
-                f"old one keeps working. Finish it later with `wgtui peer rotate {self.ifname} {who} --resume`, or "
-                f"undo it with `wgtui peer rotate {self.ifname} {who} --cancel`.")
+                f"old one keeps working. Finish it later with `wgtui peer rotate {self.ifname} {who} --resume` (or "
+                f"`wgtui peer pending --finish`), or undo it with `wgtui peer rotate {self.ifname} {who} --cancel`.")
 
-    def start(self) -> Progress:
-        result = transaction.run(self.plan, self.backend)
-        if not result.ok:
-            self.stage = Stage.FAILED
-            return Progress(self.stage, result.message)
-        self.started = self.clock()
-        self.stage = Stage.WAITING
-        self.pending = Pending(self.ifname, self.old.public_key, self.new_key, self.old.name, int(self.started))
-        self._note(f"added new key {keys.short_key(self.new_key)} without AllowedIPs; the old key still works")
-        return Progress(self.stage, f"New key {keys.short_key(self.new_key)} added beside the old one (interface and "
-                                    "file). Give the client its new config; waiting for its first handshake.")
-
-    def check(self) -> Progress:
-        """Poll once: has the new key handshaken?"""
-        waited = self.clock() - self.started
-        if self.stage is not Stage.WAITING:
-            return Progress(self.stage, self.stage.value, waited)
-        try:
-            peer = self.backend.read(self.ifname).peers.get(self.new_key)
-        except BackendError as exc:
-            return Progress(self.stage, f"Cannot read {self.ifname} ({exc}); still waiting.", waited)
+    def check(self, state: InterfaceState | None = None) -> Progress:
+        """Has the new key handshaken? `state` is a fresh read of the interface (a session reads once for all)."""
+        if self.step is not Step.WAITING:
+            return Progress(self.step, self.message, self.waited)
+        if state is None:
+            try:
+                state = self.backend.read(self.ifname)
+            except BackendError as exc:
+                return Progress(self.step, f"Cannot read {self.ifname} ({exc}); still waiting.", self.waited)
+        peer = state.peers.get(self.new_key)
         if peer is not None and peer.latest_handshake > 0:
-            self._note("the new key has handshaken")
-            return Progress(self.stage, "The new key has handshaken: ready to move the AllowedIPs.", waited, True)
-        if waited >= self.timeout:
-            return Progress(self.stage, f"No handshake from the new key within {int(self.timeout)} s. "
-                            + self.resume_hint(), waited, timed_out=True)
-        return Progress(self.stage, f"Waiting for the new key's first handshake ({int(waited)} s of "
-                                    f"{int(self.timeout)} s).", waited)
+            self.to(Step.HANDSHAKEN, "The new key has handshaken: moving the AllowedIPs to it.")
+            return Progress(self.step, self.message, self.waited)
+        if self.waited >= self.timeout:
+            return Progress(self.step, f"No handshake from the new key within {int(self.timeout)} s. "
+                            + self.resume_hint(), self.waited, timed_out=True)
+        return Progress(self.step, f"Waiting for the new key's first handshake ({int(self.waited)} s of "
+                                   f"{int(self.timeout)} s).", self.waited)
 
     def _current(self) -> tuple[Planner, Pending]:
         """A planner on the file and interface as they are now, and the rotation as written there."""
         planner = self.planner.fresh()
-        pending = pending_rotations(planner).get(self.old.public_key)
+        pending = pending_rotations(planner).get(self.old_key)
         if pending is None or pending.new_key != self.new_key:
             raise ChangeRefused(f"The rotation of {self.label} is no longer pending in {planner.config_path}: "
                                 "another session finished or cancelled it.")
         return planner, pending
 
-    def complete(self) -> ApplyResult:
+    def _run(self, make: Callable[[Planner, Pending], Plan]) -> ApplyResult:
         try:
             planner, pending = self._current()
-            plan = plan_finish(planner, pending)
-        except ChangeRefused as exc:
-            return self._finish(Stage.FAILED, ApplyResult(False, str(exc)))
-        result = transaction.run(plan, self.backend)
+            plan = make(planner, pending)
+        except (ChangeRefused, ConfError, StoreError, BackendError) as exc:
+            return ApplyResult(False, f"Nothing was changed: {exc}")
+        return transaction.run(plan, self.backend)
+
+    def complete(self) -> ApplyResult:
+        """Step 3, once the new key has handshaken."""
+        result = self._run(plan_finish)
         if not result.ok:
-            return self._finish(Stage.FAILED, ApplyResult(
-                False, f"{result.message} {self.resume_hint()}", result.steps, outcome=result.outcome,
-                rollback_failed=result.rollback_failed, interrupted=result.interrupted))
-        self._note("moved the AllowedIPs to the new key, removed the old key and wrote the file")
-        return self._finish(Stage.DONE, ApplyResult(
-            True, f"Done: {self.label} now uses key {keys.short_key(self.new_key)}; the old key was removed and "
-                  f"{self.plan.config_path} updated" + (f" (previous version: {result.backup})." if result.backup
-                                                        else "."), result.steps, backup=result.backup,
-            written=result.written, runtime_changed=True, file_changed=True, interrupted=result.interrupted))
+            self.to(Step.BLOCKED, f"{result.message} {self.resume_hint()}")
+            return replace(result, message=self.message)
+        self.to(Step.DONE, f"Done: {self.label} now uses key {keys.short_key(self.new_key)}; the old key was removed "
+                           f"and {self.planner.config_path} updated.")
+        return replace(result, message=self.message)
 
     def cancel(self, why: str = "cancelled") -> ApplyResult:
-        if self.stage is not Stage.WAITING:
-            return ApplyResult(False, f"Nothing to cancel: the rotation is {self.stage.value}.")
-        try:
-            planner, pending = self._current()
-            plan = plan_cancel(planner, pending)
-        except ChangeRefused as exc:
-            return self._finish(Stage.FAILED, ApplyResult(False, str(exc)))
-        result = transaction.run(plan, self.backend)
+        if self.finished:
+            return ApplyResult(False, f"Nothing to cancel: the rotation is {self.step}.")
+        result = self._run(plan_cancel)
         if not result.ok:
-            return self._finish(Stage.FAILED, ApplyResult(False, result.message, result.steps, outcome=result.outcome,
-                                                          rollback_failed=result.rollback_failed))
-        self._note(f"{why}: removed the new key")
-        return self._finish(Stage.CANCELLED, ApplyResult(
-            False, f"Rotation {why}: the new key was removed from {self.ifname} and the file; {self.label} keeps its "
-                   "old key, which worked throughout.", result.steps, interrupted=result.interrupted))
+            self.to(Step.BLOCKED, result.message)
+            return result
+        self.to(Step.CANCELLED, f"Rotation {why}: the new key was removed from {self.ifname} and the file; "
+                                f"{self.label} keeps its old key, which worked throughout.")
+        return replace(result, message=self.message)
 
-    def _finish(self, stage: Stage, result: ApplyResult) -> ApplyResult:
-        self.stage = stage
+
+class RotationSession:
+    """Rotations of several peers of one interface, driven together: started in one transaction, watched with one
+    read per poll, each finished as soon as its own new key handshakes. A session of one is the common case."""
+
+    def __init__(self, planner: Planner, rotations: Sequence[StagedRotation], plan: Plan | None = None) -> None:
+        self.planner = planner
+        self.rotations = list(rotations)
+        self.plan = plan
+        """The start plan (None when the session was resumed from the file)."""
+
+    @classmethod
+    def new(cls, planner: Planner, queries: Sequence[str], *, public_key: str | None = None, timeout: float = 600,
+            clock: Callable[[], float] = time.time, client_dir: Path | None = None) -> RotationSession:
+        now = clock()
+        plan, started = plan_start(planner, queries, public_key=public_key, now=now, client_dir=client_dir)
+        return cls(planner, [_rotation(planner, s, now, timeout, clock) for s in started], plan)
+
+    @classmethod
+    def resume(cls, planner: Planner, queries: Iterable[str] = (), *, timeout: float = 600,
+               clock: Callable[[], float] = time.time) -> RotationSession:
+        """The pending rotations of the file (all, or those of the peers named)."""
+        pending = pending_rotations(planner)
+        wanted = [planner.resolve(q).public_key for q in queries]
+        for key in wanted:
+            if key not in pending:
+                name = planner.doc.names.get(key) or keys.short_key(key)
+                raise ChangeRefused(f"No rotation of {name} is pending on {planner.ifname}.")
+        chosen = [pending[k] for k in wanted] if wanted else list(pending.values())
+        live = planner.runtime.peers if planner.runtime is not None else {}
+        rotations = [StagedRotation(planner, p, step=Step.WAITING, timeout=timeout, clock=clock,
+                                    client_path=pending_client_path(planner, p),
+                                    allowed_ips=live[p.old_key].allowed_ips if p.old_key in live else ())
+                     for p in chosen]
+        return cls(planner, rotations)
+
+    @property
+    def ifname(self) -> str:
+        return self.planner.ifname
+
+    @property
+    def finished(self) -> bool:
+        return all(r.finished or r.step is Step.BLOCKED for r in self.rotations)
+
+    def start(self) -> ApplyResult:
+        """Step 1 for every peer, in one transaction."""
+        assert self.plan is not None, "a resumed session has started already"
+        result = transaction.run(self.plan, self.planner.backend)
+        for rotation in self.rotations:
+            if result.ok:
+                rotation.to(Step.WAITING, "New key added beside the old one (interface and file); waiting for its "
+                                          "first handshake.")
+            else:
+                rotation.to(Step.FAILED, result.message)
         return result
+
+    def poll(self) -> list[StagedRotation]:
+        """One read of the interface; each rotation whose new key has handshaken is finished. The rotations whose
+        step changed."""
+        waiting = [r for r in self.rotations if r.step is Step.WAITING]
+        if not waiting:
+            return []
+        try:
+            state = self.planner.backend.read(self.ifname) if self.planner.backend is not None else None
+        except BackendError:
+            return []
+        moved = []
+        for rotation in waiting:
+            if rotation.check(state).ready:
+                rotation.complete()
+                moved.append(rotation)
+        return moved
+
+    def timed_out(self) -> bool:
+        waiting = [r for r in self.rotations if r.step is Step.WAITING]
+        return bool(waiting) and all(r.waited >= r.timeout for r in waiting)
+
+    def cancel_all(self, why: str = "cancelled") -> list[ApplyResult]:
+        return [r.cancel(why) for r in self.rotations if r.step in (Step.WAITING, Step.HANDSHAKEN, Step.BLOCKED)]
+
+
+def _rotation(planner: Planner, started: Started, now: float, timeout: float,
+              clock: Callable[[], float]) -> StagedRotation:
+    pending = Pending(planner.ifname, started.old.public_key, started.new_key, started.old.name, int(now))
+    return StagedRotation(planner, pending, step=Step.PLANNED, timeout=timeout, clock=clock, client=started.client,
+                          client_path=started.client_path, allowed_ips=started.allowed_ips)
+
+
+__all__ = ["FINISHED", "TRANSITIONS", "IllegalStep", "Pending", "Progress", "RotationSession", "StagedRotation",
+           "Step", "pending_rotations"]

@@ -112,12 +112,13 @@ def restore_clients(clients: Sequence[ClientFile]) -> str | None:
     for client in clients:
         try:
             current = read_regular(client.path, follow=False)
-            if current is not None and current != client.text.encode():
-                continue  # not ours any more: someone wrote it since; leave it
-            if client.previous is None:
+            previous = None if client.previous is None else client.previous.encode()
+            if current == previous or (current is not None and current != client.wanted):
+                continue  # never changed, or not ours any more (someone wrote it since): leave it
+            if previous is None:
                 remove_file(client.path)
             else:
-                write_atomic(client.path, client.previous.encode())
+                write_atomic(client.path, previous)
         except StoreError as exc:
             failed.append(str(exc))
     return "; ".join(failed) or None
@@ -125,9 +126,13 @@ def restore_clients(clients: Sequence[ClientFile]) -> str | None:
 
 def write_clients(clients: Sequence[ClientFile]) -> None:
     for client in clients:
+        wanted = client.wanted
+        if wanted is None:
+            remove_file(client.path)
+            continue
         # Private keys go only into a real directory (not a link) that only root can write: created 0700.
         ensure_private_dir(client.path.parent)
-        write_atomic(client.path, client.text.encode())
+        write_atomic(client.path, wanted)
 
 
 def apply_runtime(backend: Backend | None, ifname: str, updates: Sequence[PeerUpdate]) -> str | None:
@@ -202,8 +207,9 @@ class _Transaction:
                 undo = undo_updates(now, self.runtime, self.backend, self.ifname)
             except BackendError as exc:
                 raise _Refused(f"the running interface {self.ifname} cannot be read ({exc}).") from None
-        for path in self._client_paths():
-            ensure_private_dir(path.parent)
+        for path, text in self._client_texts():
+            if text is not None:
+                ensure_private_dir(path.parent)
         clients = tuple(ClientFile(path, text, _previous(path)) for path, text in self._client_texts())
         after = fingerprint((plan.after or "").encode()) if plan.changes_file else None
         self.journal = Journal(interface=self.ifname, action=plan.action, title=plan.title, config=config,
@@ -215,11 +221,14 @@ class _Transaction:
     def _client_paths(self) -> list[Path]:
         return [path for path, _ in self._client_texts()]
 
-    def _client_texts(self) -> list[tuple[Path, str]]:
+    def _client_texts(self) -> list[tuple[Path, str | None]]:
         plan = self.plan
+        out: list[tuple[Path, str | None]] = []
         if plan.writes_client and plan.client is not None and plan.client_path is not None:
-            return [(plan.client_path, plan.client.text())]
-        return []
+            out.append((plan.client_path, plan.client.text()))
+        out += [(path, client.text()) for path, client in plan.more_clients]
+        out += list(plan.client_updates)
+        return out
 
     def _fail(self, message: str, *, runtime_done: bool) -> ApplyResult:
         """Undo what was done so far (client configs, and the runtime when it was changed)."""
@@ -245,7 +254,8 @@ class _Transaction:
             return self._fail(f"The client config could not be written ({exc}), so nothing else was done.",
                               runtime_done=False)
         for client in clients:
-            self.steps.append(f"wrote the client config {client.path} (0600)")
+            self.steps.append(f"wrote the client config {client.path} (0600)" if client.text is not None
+                              else f"removed the client config {client.path}")
         if self.runtime:
             failed = apply_runtime(self.backend, self.ifname, self.runtime)
             if failed is not None:
@@ -263,9 +273,24 @@ class _Transaction:
             via = f" (through the link {plan.config_path})" if written != plan.config_path else ""
             self.steps.append(f"wrote {written}{via}" + (f", previous version kept as {backup}" if backup else ""))
         what = " and ".join(self.steps) if self.steps else "nothing needed changing"
-        return ApplyResult(True, f"Done: {plan.title}: {what}.", tuple(self.steps), backup=backup, written=written,
-                           runtime_changed=bool(self.runtime), file_changed=plan.changes_file,
-                           client_paths=tuple(c.path for c in clients))
+        extra = self._remember_undo()
+        return ApplyResult(True, f"Done: {plan.title}: {what}.", (*self.steps, *extra), backup=backup,
+                           written=written, runtime_changed=bool(self.runtime), file_changed=plan.changes_file,
+                           client_paths=tuple(c.path for c in clients if c.text is not None))
+
+    def _remember_undo(self) -> list[str]:
+        """What `wgtui peer undo` needs to revert this change; a failure loses only the undo, and says so."""
+        from wgtui.changes.undo import record_undo
+
+        assert self.journal is not None
+        try:
+            after = self.backend.read(self.ifname) if self.runtime and self.backend is not None else None
+            record_undo(self.plan.config_path, self.plan, self.journal.undo, after,
+                        [(c.path, c.previous) for c in self.journal.clients],
+                        self.journal.after or self.plan.before_fingerprint)
+        except (StoreError, BackendError) as exc:
+            return [f"this change cannot be undone with `wgtui peer undo`: {exc}"]
+        return []
 
 
 def _names(plan: Plan) -> dict[str, str]:

@@ -8,15 +8,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wgtui import __version__
+from wgtui import __version__, paths
+from wgtui.durations import parse_age
 from wgtui.interrupts import Interrupted
 from wgtui.model import REJECT_AFTER_TIME
 
 if TYPE_CHECKING:
     from wgtui.backends.base import Backend
 
-DEFAULT_CONFIG_DIR = Path("/etc/wireguard")
-DEFAULT_DEMO_PEERS = 40
+DEFAULT_CONFIG_DIR = paths.CONFIG_DIR
+DEFAULT_DEMO_PEERS = paths.DEMO_PEERS
 
 EPILOG = """\
 states: ● online = handshake within --online-after seconds (default 180, the kernel's REJECT_AFTER_TIME:
@@ -49,15 +50,46 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _add_source_options(p: argparse.ArgumentParser) -> None:
+GLOBAL_DEFAULTS: dict[str, object] = {"demo": None, "config_dir": None, "online_after": float(REJECT_AFTER_TIME),
+                                      "max_key_age": 0.0}
+"""Options that work before or after the sub-command: a sub-command's copy has no default of its own (SUPPRESS),
+so `wgtui --config-dir D peer …` and `wgtui peer … --config-dir D` mean the same."""
+
+
+def _add_source_options(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    def default(name: str) -> object:
+        return argparse.SUPPRESS if sub else GLOBAL_DEFAULTS[name]
+
     p.add_argument("--demo", nargs="?", const=DEFAULT_DEMO_PEERS, type=_demo_count, metavar="N",
+                   default=default("demo"),
                    help=f"use simulated interfaces with N peers (default {DEFAULT_DEMO_PEERS}) instead of the "
                         "host's: no root, no WireGuard needed, nothing real is touched")
-    p.add_argument("--config-dir", type=Path, default=None, metavar="DIR",
+    p.add_argument("--config-dir", type=Path, default=default("config_dir"), metavar="DIR",
                    help=f"where IF.conf files live, for peer names and changes (default {DEFAULT_CONFIG_DIR})")
-    p.add_argument("--online-after", type=_seconds, default=float(REJECT_AFTER_TIME), metavar="SEC",
+    p.add_argument("--online-after", type=_seconds, default=default("online_after"), metavar="SEC",
                    help="a peer is online when its latest handshake is younger than this "
                         f"(default {REJECT_AFTER_TIME})")
+    p.add_argument("--max-key-age", type=parse_age, default=default("max_key_age"), metavar="AGE",
+                   help="keys older than AGE (90d, 12w) are marked overdue for rotation (default: max_key_age in "
+                        "CONFIG_DIR/wgtui.json, else none)")
+
+
+def finish_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """Fill what neither the command line before nor after the sub-command said, and refuse what cannot mix."""
+    for name, value in GLOBAL_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
+    if args.command in ("peer", "check", "init"):
+        if args.demo is not None:
+            parser.error(f"--demo is for the dashboard and `wgtui show`; `wgtui {args.command}` works on the host's "
+                         "interfaces (try it with --file-only on a copy of a config file)")
+        if args.config_dir is None:
+            args.config_dir = DEFAULT_CONFIG_DIR
+    if args.command == "show" and getattr(args, "only", None) is None and args.interface:
+        if len(args.interface) > 1:
+            parser.error("`wgtui show` shows one interface (IF) or all of them")
+        args.only = args.interface[0]
+    return args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,14 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print interfaces and peers once, like `wg show`, or as JSON",
                           description="Print every interface (or IF) once, like `wg show`, with peer names and "
                                       "humanized figures; --json prints the schema documented in the README.")
-    show.add_argument("interface", nargs="?", metavar="IF", help="only this interface")
+    show.add_argument("only", nargs="?", metavar="IF", help="only this interface")
     show.add_argument("--json", action="store_true", help="machine-readable output (schema in the README)")
-    _add_source_options(show)
+    _add_source_options(show, sub=True)
     from wgtui.cli.check import add_check_parser
+    from wgtui.cli.init import add_init_parser
     from wgtui.cli.peer import add_peer_parser
 
     add_peer_parser(sub)
     add_check_parser(sub)
+    add_init_parser(sub)
     return parser
 
 
@@ -117,15 +151,17 @@ def run_tui(args: argparse.Namespace) -> int:
         elif not readable:
             backend.close()
             backend, config_dir = open_backend(DEFAULT_DEMO_PEERS, args.config_dir)
-            notice = f"demo backend: {reason} Start with sudo to see the host's interfaces."
+            hint = " Start with sudo to see the host's interfaces." if os.geteuid() != 0 else ""
+            notice = f"demo backend: {reason}{hint}"
     # Textual is imported only here: `wgtui show` and `wgtui peer` start without it.
     from wgtui import interrupts
     from wgtui.ui.app import AppOptions, WgtuiApp
 
     options = AppOptions(interval=args.interval, online_after=args.online_after, interfaces=args.interface,
-                         config_dir=config_dir, read_only=args.read_only, notice=notice)
+                         config_dir=config_dir, read_only=args.read_only, notice=notice,
+                         max_key_age=args.max_key_age)
     app = WgtuiApp(backend, options)
-    interrupts.install(app.signal_from_handler)
+    interrupts.install(app.signal_from_handler, after_change=app.signal_after_change)
     try:
         app.run()
     finally:
@@ -138,7 +174,7 @@ def run_tui(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = finish_args(parser, parser.parse_args(argv))
     try:
         if args.command == "show":
             from wgtui.cli.show import run_show
@@ -152,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             from wgtui.cli.check import run_check
 
             return run_check(args)
+        if args.command == "init":
+            from wgtui.cli.init import run_init
+
+            return run_init(args)
         return run_tui(args)
     except KeyboardInterrupt:
         return 130

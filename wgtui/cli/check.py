@@ -33,7 +33,7 @@ def add_check_parser(sub: Any) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("interface", metavar="IF", help="the WireGuard interface, e.g. wg0")
     p.add_argument("--config", type=Path, metavar="FILE", help="the wg-quick file (default CONFIG_DIR/IF.conf)")
-    p.add_argument("--config-dir", type=Path, default=DEFAULT_CONFIG_DIR, metavar="DIR",
+    p.add_argument("--config-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                    help=f"where IF.conf lives (default {DEFAULT_CONFIG_DIR})")
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
 

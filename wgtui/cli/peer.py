@@ -1,4 +1,4 @@
-"""Provides `wgtui peer add|remove|edit|rotate|sync|recover`: changes for scripts, with --dry-run and --json."""
+"""Provides `wgtui peer add|remove|edit|rotate|sync|pending|recover`: changes for scripts, --dry-run and --json."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from wgtui import interrupts
+from wgtui import interrupts, paths
 from wgtui.backends.base import Backend, BackendError
-from wgtui.changes import ChangeRefused, Plan, Planner, journal, transaction
+from wgtui.changes import ChangeRefused, NothingToDo, Plan, Planner, journal, transaction
 from wgtui.changes.audit import Outcome, record
 from wgtui.changes.recovery import recover
 from wgtui.cli.output import err, preview, report
@@ -20,7 +20,7 @@ from wgtui.model import KEEP
 from wgtui.settings import load as load_settings
 from wgtui.store import StoreError
 
-DEFAULT_CONFIG_DIR = Path("/etc/wireguard")
+DEFAULT_CONFIG_DIR = paths.CONFIG_DIR
 
 CHANGE_EPILOG = """\
 PEER is a name, a public key, or a unique prefix of a key (4 characters at least).
@@ -38,7 +38,7 @@ wait until the change is done; after a kill -9 or a power cut the next wgtui com
 def change_options(p: argparse.ArgumentParser, *, file_only: bool = True) -> None:
     p.add_argument("interface", metavar="IF", help="the WireGuard interface, e.g. wg0")
     p.add_argument("--config", type=Path, metavar="FILE", help="the wg-quick file (default CONFIG_DIR/IF.conf)")
-    p.add_argument("--config-dir", type=Path, default=DEFAULT_CONFIG_DIR, metavar="DIR",
+    p.add_argument("--config-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                    help=f"where IF.conf lives (default {DEFAULT_CONFIG_DIR})")
     p.add_argument("--dry-run", action="store_true", help="print the plan and the diff; change nothing")
     p.add_argument("--yes", "-y", action="store_true", help="apply without asking")
@@ -79,19 +79,49 @@ def add_peer_parser(sub: Any) -> None:
     change_options(rm)
     rm.add_argument("peer", metavar="PEER")
 
+    off = cmds.add_parser("disable", help="take a peer off the interface but keep it in the file (#[disabled])",
+                          epilog=CHANGE_EPILOG, formatter_class=fmt,
+                          description="Disable a peer without deleting it: it leaves the running interface, and its "
+                                      "block stays in the config file with every line commented out as "
+                                      "`#[disabled] …` (as PiVPN does), keys and settings included.")
+    change_options(off)
+    off.add_argument("peer", metavar="PEER")
+    on = cmds.add_parser("enable", help="bring a disabled peer back (the same lines, the same keys)",
+                         epilog=CHANGE_EPILOG, formatter_class=fmt,
+                         description="Enable a disabled peer: its block gets its lines back byte for byte, and it "
+                                     "returns to the running interface with its AllowedIPs, preshared key and "
+                                     "keepalive. PEER: the name or key in the disabled block.")
+    change_options(on)
+    on.add_argument("peer", metavar="PEER")
+
     edit = cmds.add_parser("edit", help="change a peer's name, allowed IPs, keepalive or endpoint",
                            epilog=CHANGE_EPILOG, formatter_class=fmt)
     change_options(edit)
-    edit.add_argument("peer", metavar="PEER")
-    edit.add_argument("--name")
-    edit.add_argument("--allowed-ips", metavar="auto|CIDR[,CIDR…]")
+    edit.add_argument("peer", metavar="PEER", help="a name, a public key, or a unique prefix of a key")
+    edit.add_argument("--name", help="a new name, written where the file keeps the old one (in its convention)")
+    edit.add_argument("--allowed-ips", metavar="auto|CIDR[,CIDR…]",
+                      help="replace the peer's allowed IPs (`auto`: the next free address of each Address subnet); "
+                           "a prefix another peer has is refused, since WireGuard would silently move it")
     edit.add_argument("--keepalive", metavar="SEC", help="0 turns it off (sent as 0: leaving it out clears nothing)")
     edit.add_argument("--endpoint", metavar="HOST:PORT", help="an empty string removes it from the file")
 
+    undo = cmds.add_parser("undo", help="revert the last change wgtui made to IF (file and interface)",
+                           epilog=CHANGE_EPILOG, formatter_class=fmt,
+                           description="Revert the last change wgtui made to IF: the file byte for byte as it was, "
+                                       "the peers it touched as they were, client configs included; previewed like "
+                                       "any change. Refused when the file or those peers changed since. Undoing "
+                                       "twice redoes.")
+    change_options(undo, file_only=False)
+    undo.set_defaults(file_only=False)
+
+    from wgtui.cli.pending import add_pending_parser
+    from wgtui.cli.qr import add_qr_parser
     from wgtui.cli.recover import add_recover_parser
     from wgtui.cli.rotate import add_rotate_parser
 
     add_rotate_parser(cmds, fmt)
+    add_pending_parser(cmds, fmt)
+    add_qr_parser(cmds, fmt)
 
     sync = cmds.add_parser("sync", help="bring the file and the running interface back in step (drift)",
                            epilog=CHANGE_EPILOG + "\nBy default nothing is deleted: a peer only on the interface is "
@@ -136,6 +166,14 @@ def run_peer(args: argparse.Namespace, out: TextIO | None = None) -> int:
             from wgtui.cli.recover import run_recover
 
             return run_recover(args, out)
+        if args.peer_command == "pending":
+            from wgtui.cli.pending import run_pending
+
+            return run_pending(args, out)
+        if args.peer_command == "qr":
+            from wgtui.cli.qr import run_qr
+
+            return run_qr(args, out)
         config = config_path(args)
         settings = load_settings(config.parent, args.interface)
         if getattr(args, "server_endpoint", None):
@@ -153,10 +191,10 @@ def run_peer(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if stop is not None:
             return stop
         planner = Planner(args.interface, config, backend, file_only=args.file_only, client_settings=settings)
-        if args.peer_command == "rotate" and (args.mode or "staged") == "staged":
-            from wgtui.cli.rotate import run_staged
+        if args.peer_command == "rotate" and args.mode not in ("now", "psk"):
+            from wgtui.cli.rotate import run_rotate
 
-            return run_staged(args, planner, out)
+            return run_rotate(args, planner, out)
         plan = with_client_target(args, _make_plan(args, planner))
         stop = preview(args, plan, out, "Apply this change?")
         if stop is not None:
@@ -166,6 +204,9 @@ def run_peer(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return report(args, plan, result, out, client_to_stdout=to_stdout)
     except Interrupted as exc:
         return interrupted(exc, plan)
+    except NothingToDo as exc:
+        out.write(f"{exc}\n")
+        return 0
     except (ChangeRefused, ConfError, BackendError, StoreError) as exc:
         err(str(exc))
         return 1
@@ -210,6 +251,14 @@ def _make_plan(args: argparse.Namespace, planner: Planner) -> Plan:
                            preshared_key=args.preshared_key, keepalive=args.keepalive, endpoint=args.endpoint)
     if cmd == "remove":
         return planner.remove(args.peer)
+    if cmd == "undo":
+        from wgtui.changes.undo import plan_undo
+
+        return plan_undo(planner)
+    if cmd in ("disable", "enable"):
+        from wgtui.changes.disable import plan_disable, plan_enable
+
+        return (plan_disable if cmd == "disable" else plan_enable)(planner, args.peer)
     if cmd == "edit":
         def given(value: str | None) -> Any:
             return KEEP if value is None else value
@@ -225,6 +274,8 @@ def _make_plan(args: argparse.Namespace, planner: Planner) -> Plan:
         targets = [planner.resolve(p).public_key for p in args.peers] if args.peers else list(drift)
         sides: dict[str, Side] = {k: args.adopt or default_side(drift.get(k, ())) for k in targets}
         return plan_sync(planner, sides)
+    if len(args.peers) != 1 or args.all or args.older_than:
+        raise ChangeRefused("--now and --psk rotate one peer at a time: name it (several peers: a staged rotation).")
     if args.mode == "psk":
-        return planner.rotate_psk(args.peer)
-    return planner.rotate_now(args.peer, public_key=args.public_key)
+        return planner.rotate_psk(args.peers[0])
+    return planner.rotate_now(args.peers[0], public_key=args.public_key)

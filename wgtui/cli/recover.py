@@ -34,7 +34,7 @@ def add_recover_parser(cmds: Any, fmt: type[argparse.HelpFormatter]) -> None:
                           formatter_class=fmt, description="Complete or undo an interrupted change (see below).")
     rec.add_argument("interface", metavar="IF", help="the WireGuard interface, e.g. wg0")
     rec.add_argument("--config", type=Path, metavar="FILE", help="the wg-quick file (default CONFIG_DIR/IF.conf)")
-    rec.add_argument("--config-dir", type=Path, default=DEFAULT_CONFIG_DIR, metavar="DIR",
+    rec.add_argument("--config-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                      help=f"where IF.conf lives (default {DEFAULT_CONFIG_DIR})")
     rec.add_argument("--rollback", action="store_true",
                      help="undo the interrupted change's runtime part even though the file changed since")

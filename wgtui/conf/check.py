@@ -14,8 +14,8 @@ import re
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
+from ..compat import StrEnum
 from ..keys import KeyError_, parse_key, public_key
 from .edit import Document
 from .errors import ParseError, ValidationError

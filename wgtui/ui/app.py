@@ -16,10 +16,16 @@ from textual.screen import Screen
 
 from wgtui.backends.base import Backend
 from wgtui.backends.locked import LockedBackend
+from wgtui.changes.audit import AUDIT_LOG
 from wgtui.config_source import ConfigSource
+from wgtui.interrupts import signal_name
 from wgtui.model import REJECT_AFTER_TIME
 from wgtui.monitor import Monitor, Update
+from wgtui.settings import load as load_settings
+from wgtui.store import StoreError
 from wgtui.ui.flows import ChangeFlows, interrupted_configs
+from wgtui.ui.key_age import OVERDUE
+from wgtui.ui.messages import ChangeKind, ChangeRequested, RotationsHandshaken
 from wgtui.ui.screens.dashboard import SORT_CYCLE, SORT_TITLES, DashboardScreen
 from wgtui.ui.screens.help import HelpScreen
 
@@ -33,6 +39,8 @@ class AppOptions:
     read_only: bool = False
     notice: str | None = None
     """Why the app runs on the demo backend (shown under the header and in help)."""
+    max_key_age: float = 0.0
+    """--max-key-age in seconds: keys older than this are overdue (0: each interface's wgtui.json decides)."""
     autostart: bool = True
     """Poll in a thread; tests turn it off and call poll_now() for deterministic frames."""
     clock: Callable[[], float] = time.time
@@ -55,7 +63,8 @@ class WgtuiApp(App[None]):
         self.monitor = Monitor(self.backend, interval=options.interval, online_after=options.online_after,
                                interfaces=options.interfaces, config_for=ConfigSource(options.config_dir),
                                clock=options.clock)
-        self.dashboard = DashboardScreen()
+        self.dashboard = DashboardScreen(options, is_demo=self.is_demo, history=self.monitor.history,
+                                         key_policy=self.key_policy)
         self.changes = ChangeFlows(self)
         self.stopped_by: int | None = None
         """The signal (SIGTERM, SIGHUP, SIGINT) that ended the app, for the exit code."""
@@ -64,6 +73,13 @@ class WgtuiApp(App[None]):
     @property
     def is_demo(self) -> bool:
         return self.backend.kind == "demo"
+
+    def key_policy(self, ifname: str) -> float:
+        """Blocking: when a key of `ifname` is overdue, from its wgtui.json (--max-key-age overrides it)."""
+        try:
+            return float(load_settings(self.options.config_dir, ifname).max_key_age)
+        except (StoreError, OSError):
+            return 0.0  # an unreadable wgtui.json is reported where it is used for a change
 
     def get_driver_class(self) -> type[Driver]:
         # Output goes through a screen diff that writes only the cells that changed (ui/screen_diff.py): a
@@ -85,12 +101,20 @@ class WgtuiApp(App[None]):
 
     def signal_from_handler(self, signum: int) -> None:
         """SIGTERM, SIGHUP (the SSH session dropped) or SIGINT outside a change: leave cleanly. Called in the signal
-        handler, inside the event loop's select: handed to the loop rather than acted on there. One during a
-        change waits for it (see wgtui.interrupts) and arrives through `stop_for_signal`."""
+        handler, inside the event loop's select: handed to the loop rather than acted on there."""
         if self.loop is not None:
             self.loop.call_soon_threadsafe(self.stop_for_signal, signum, "")
 
+    def signal_after_change(self, signum: int) -> None:
+        """A signal that waited for a change to end (see wgtui.interrupts): called in the thread that ran it."""
+        message = (f"{signal_name(signum)} arrived while a change was being applied: wgtui finished it first (the "
+                   f"audit log, {AUDIT_LOG} beside the config, says how it ended) and stopped.")
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.stop_for_signal, signum, message)
+
     def stop_for_signal(self, signum: int, message: str) -> None:
+        if self.stopped_by is not None:
+            return
         self.stopped_by = signum
         self.changes.shutdown()
         self.monitor.stop()
@@ -120,6 +144,26 @@ class WgtuiApp(App[None]):
         self.push_screen(HelpScreen(self.options.online_after, self.options.notice, source,
                                     read_only=self.options.read_only))
 
+    def on_change_requested(self, message: ChangeRequested) -> None:
+        changes, ifname, keys = self.changes, message.ifname, message.keys
+        if message.kind is ChangeKind.ADD:
+            changes.add(ifname)
+        elif message.kind is ChangeKind.EDIT:
+            changes.edit(ifname, keys[0])
+        elif message.kind is ChangeKind.REMOVE:
+            changes.remove(ifname, keys[0])
+        elif message.kind is ChangeKind.ROTATE:
+            changes.rotate(ifname, keys)
+        elif message.kind is ChangeKind.SYNC:
+            changes.sync(ifname)
+        elif message.kind is ChangeKind.CLIENT_CONFIG:
+            changes.client_config(ifname, keys[0], message.name)
+        elif message.kind is ChangeKind.PENDING_ROTATIONS:
+            changes.pending_rotations(ifname)
+
+    def on_rotations_handshaken(self, message: RotationsHandshaken) -> None:
+        self.changes.handshaken(message.ifname, message.pairs)
+
     def on_unmount(self) -> None:
         self.changes.shutdown()
         self.monitor.stop()
@@ -137,14 +181,22 @@ class WgtuiApp(App[None]):
                                 dash.action_edit_peer)
             yield SystemCommand("Remove the highlighted peer", "Confirm → diff preview → apply (d)",
                                 dash.action_remove_peer)
-            yield SystemCommand("Rotate the highlighted peer's key", "Staged, now, or preshared key only (r)",
-                                dash.action_rotate_peer)
+            yield SystemCommand("Rotate the highlighted peer's key", "Staged, now, or preshared key only; with "
+                                "marks: every marked peer in one staged session (r)", dash.action_rotate_peer)
+            yield SystemCommand("Pending rotations", "Watch, finish or cancel the rotations waiting for their new "
+                                "key's first handshake on this interface (R)", dash.action_pending_rotations)
+            yield SystemCommand("Mark every peer shown", "Mark the peers the filter shows, to rotate them together (m)",
+                                dash.action_mark_shown)
+            yield SystemCommand("Clear the marks", "Unmark every peer of this interface (u)", dash.action_clear_marks)
             yield SystemCommand("Show the saved client config", "The config and QR code wgtui saved for the "
                                 "highlighted peer (c)", dash.action_client_config)
             yield SystemCommand("Sync file and interface", "Resolve drift peer by peer, choosing which side wins (y)",
                                 dash.action_sync)
         yield SystemCommand("Reverse sort order", "Flip the current order", dash.action_sort_reverse)
         yield SystemCommand("Filter peers", "Show only peers matching a text", dash.action_filter)
+        yield SystemCommand("Show overdue keys", "Filter on `overdue`: keys older than the rotation policy "
+                            "(--max-key-age, or max_key_age in wgtui.json)",
+                            lambda: dash.action_filter(OVERDUE))
         yield SystemCommand("Toggle full public keys", "Show keys in full or shortened", dash.action_toggle_keys)
         yield SystemCommand("Toggle detail pane", "Hide or show the pane under the table", dash.action_toggle_pane)
         for name in sorted(dash.models):

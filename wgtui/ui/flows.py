@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,20 +16,20 @@ from wgtui import fmt, keys
 from wgtui.backends.base import BackendError
 from wgtui.changes import ChangeRefused, Plan, Planner, transaction
 from wgtui.changes.recovery import Recovery, recover
-from wgtui.changes.rotation import StagedRotation
 from wgtui.changes.sync import drift_of, plan_sync
 from wgtui.changes.transaction import ApplyResult
 from wgtui.client_config import ClientConfig, client_config_path
+from wgtui.client_sync import check_saved
 from wgtui.conf import ConfError
 from wgtui.settings import ClientSettings
 from wgtui.settings import load as load_settings
 from wgtui.settings import save as save_settings
-from wgtui.store import StoreError, read_bytes
-from wgtui.ui.screens.client_config import ClientConfigScreen, key_mismatch
+from wgtui.store import StoreError
+from wgtui.ui.rotation_flows import RotationFlows
+from wgtui.ui.screens.client_config import ClientConfigScreen
 from wgtui.ui.screens.confirm import ConfirmScreen, MessageScreen
 from wgtui.ui.screens.diff_preview import APPLY, SAVE_CONFIG_OFF, DiffPreview
 from wgtui.ui.screens.peer_form import PeerForm, form_context
-from wgtui.ui.screens.rotation import RotateChoice, RotationProgress
 from wgtui.ui.screens.sync import SyncScreen, drift_items
 
 if TYPE_CHECKING:
@@ -51,19 +52,6 @@ def _plain(plan: Plan) -> tuple[Plan, Sequence[str] | None]:
     return plan, None
 
 
-def staged_view(rotation: StagedRotation) -> tuple[Plan, Sequence[str]]:
-    """The first step's plan of a staged rotation, described as the stages it goes through."""
-    plan, new, old = rotation.plan, keys.short_key(rotation.new_key), keys.short_key(rotation.old.public_key)
-    ips = ", ".join(rotation.allowed_ips) or "(none)"
-    return plan, [
-        f"1. add peer {new} without allowed IPs (keepalive and preshared key carried over), to the interface and "
-        "to the file below: the rotation is pending and survives this session",
-        f"2. give the client its new config; wait for {new}'s first handshake (up to {int(rotation.timeout)} s)",
-        f"3. peer {new} allowed-ips {ips} (taken from {old} in one step), remove peer {old}; the file's block of "
-        f"{rotation.label} gets the new key",
-    ]
-
-
 class ChangeFlows:
     """One change at a time, each a linear async flow in a worker: screens are awaited, blocking calls
     (planning, applying, rotation steps) run in thread workers, so the dashboard keeps updating."""
@@ -71,8 +59,10 @@ class ChangeFlows:
     def __init__(self, app: WgtuiApp) -> None:
         self.app = app
         self.busy = False
-        self.progress: RotationProgress | None = None
-        """The staged rotation on screen, rolled back if wgtui is closed while it waits."""
+        self.lock = threading.Lock()
+        """Held around every change the app makes (flows, rotation sessions, finishing rotations seen handshaking):
+        the config's lock refuses a second holder at once, even another thread of this process."""
+        self.rotations = RotationFlows(self)
         self.last_result: ApplyResult | None = None
         self.failure: BaseException | None = None
         """An unexpected error that ended a flow (shown to the user; tests assert there is none)."""
@@ -92,8 +82,16 @@ class ChangeFlows:
     def remove(self, ifname: str, key: str) -> None:
         self._start(self._remove(ifname, key), "remove")
 
-    def rotate(self, ifname: str, key: str) -> None:
-        self._start(self._rotate(ifname, key), "rotate")
+    def rotate(self, ifname: str, keys_: Sequence[str]) -> None:
+        """One peer (staged, now or PSK), or several marked peers in one staged session."""
+        self._start(self.rotations.rotate(ifname, keys_), "rotate")
+
+    def pending_rotations(self, ifname: str) -> None:
+        self._start(self.rotations.pending(ifname), "pending-rotations")
+
+    def handshaken(self, ifname: str, pairs: Sequence[tuple[str, str]]) -> None:
+        """New keys of pending rotations that the monitor saw handshake: finished in the background."""
+        self.rotations.finish_seen(ifname, pairs)
 
     def sync(self, ifname: str) -> None:
         self._start(self._sync(ifname), "sync")
@@ -102,10 +100,9 @@ class ChangeFlows:
         self._start(self._client_config(ifname, key, name), "client-config")
 
     def shutdown(self) -> None:
-        """wgtui is closing: a staged rotation still waiting stays pending in the file and on the interface (its
-        old key keeps working), to be finished by any later wgtui."""
-        if self.progress is not None:
-            log.warning("%s", self.progress.rotation.resume_hint())
+        """wgtui is closing: nothing is cancelled. A staged rotation still waiting stays pending in the file and on
+        the interface (its old key keeps working), to be finished by any later wgtui."""
+        self.rotations.shutdown()
 
     def recover_interrupted(self, configs: list[Path], read_only: bool) -> None:
         """At start: complete or undo changes that a kill -9 or a crash interrupted (read-only: only say so)."""
@@ -134,7 +131,7 @@ class ChangeFlows:
 
     # -- helpers ---------------------------------------------------------------------------------------------
 
-    async def _thread(self, fn: Callable[[], R], name: str) -> R:
+    async def thread(self, fn: Callable[[], R], name: str) -> R:
         """Run a blocking call in a thread worker and return its result (or raise its exception)."""
         worker: Worker[R] = self.app.run_worker(fn, name=name, group="change-io", thread=True, exit_on_error=False)
         try:
@@ -142,22 +139,27 @@ class ChangeFlows:
         except WorkerFailed as failed:
             raise failed.error from None
 
-    async def _planner(self, ifname: str) -> Planner:
+    def locked(self, fn: Callable[[], R]) -> R:
+        """Blocking: `fn` while holding the app's change lock (one change at a time, whoever starts it)."""
+        with self.lock:
+            return fn()
+
+    def planner_now(self, ifname: str) -> Planner:
+        """Blocking: a planner on the file and the interface as they are now."""
         path = self.config_dir / f"{ifname}.conf"
+        settings = load_settings(self.config_dir, ifname)
+        try:
+            return Planner(ifname, path, self.app.backend, client_settings=settings, clock=self.app.clock)
+        except ConfError as exc:
+            raise ChangeRefused(f"{path}: {exc}") from None
 
-        def make() -> Planner:
-            settings = load_settings(self.config_dir, ifname)
-            try:
-                return Planner(ifname, path, self.app.backend, client_settings=settings)
-            except ConfError as exc:
-                raise ChangeRefused(f"{path}: {exc}") from None
+    async def planner(self, ifname: str) -> Planner:
+        return await self.thread(lambda: self.planner_now(ifname), "planner")
 
-        return await self._thread(make, "planner")
-
-    def _cancelled(self) -> None:
+    def cancelled(self) -> None:
         self.app.notify("Cancelled: nothing was changed.", timeout=3)
 
-    def _select(self, ifname: str, key: str) -> None:
+    def select(self, ifname: str, key: str) -> None:
         self.app.dashboard.select_when_seen = (ifname, key)
 
     async def _recover(self, configs: list[Path], read_only: bool) -> None:
@@ -167,19 +169,16 @@ class ChangeFlows:
                                 f"`wgtui peer recover {config.stem}`.", title="Interrupted change",
                                 severity="warning", markup=False, timeout=20)
                 continue
-            done: Recovery = await self._thread(lambda c=config: recover(c, self.app.backend),  # type: ignore[misc]
-                                                "recover")
+            done: Recovery = await self.thread(
+                lambda c=config: self.locked(lambda: recover(c, self.app.backend)),  # type: ignore[misc]
+                "recover")
             self.app.notify(done.message, title="Interrupted change" if done.ok else "Not recovered",
                             severity="information" if done.ok else "error", markup=False, timeout=20)
         if configs:
             self.app.monitor.refresh()
 
-    async def _report(self, result: ApplyResult) -> None:
+    async def report(self, result: ApplyResult) -> None:
         self.last_result = result
-        if result.interrupted:
-            # A signal waited for the change to end: now it is done (or undone), stop as asked.
-            self.app.stop_for_signal(result.interrupted, result.message)
-            return
         self.app.monitor.refresh()
         if result.ok:
             self.app.notify(result.message, title="Applied", markup=False, timeout=8)
@@ -190,11 +189,11 @@ class ChangeFlows:
         title = "DANGER: the rollback failed" if result.rollback_failed else "Not applied"
         await self.app.push_screen_wait(MessageScreen(title, body, severity="error"))
 
-    async def _confirm(self, planner: Planner, make: Callable[[Planner], T], view: View[T], *,
+    async def confirm(self, planner: Planner, make: Callable[[Planner], T], view: View[T], *,
                        first: T | None = None, apply_label: str = "Apply", offer: bool = True) -> T | None:
         """Preview until the user applies or cancels. Turning SaveConfig off first is a change of its own
         (previewed and applied the same way); the asked change is then worked out again on the new file."""
-        item = first if first is not None else await self._thread(lambda: make(planner), "plan")
+        item = first if first is not None else await self.thread(lambda: make(planner), "plan")
         while True:
             plan, steps = view(item)
             choice = await self.app.push_screen_wait(DiffPreview(
@@ -202,25 +201,25 @@ class ChangeFlows:
             if choice == APPLY:
                 return item
             if choice != SAVE_CONFIG_OFF:
-                self._cancelled()
+                self.cancelled()
                 return None
             off = planner.disable_save_config()
-            if await self._preview_apply(planner, _constant(off), first=off, offer=False) is None:
+            if await self.preview_apply(planner, _constant(off), first=off, offer=False) is None:
                 continue  # nothing was written: back to the change's own preview
-            planner = await self._planner(planner.ifname)
-            item = await self._thread(lambda p=planner: make(p), "plan")  # type: ignore[misc]
+            planner = await self.planner(planner.ifname)
+            item = await self.thread(lambda p=planner: make(p), "plan")  # type: ignore[misc]
 
-    async def _preview_apply(self, planner: Planner, make: Callable[[Planner], Plan], *, first: Plan | None = None,
+    async def preview_apply(self, planner: Planner, make: Callable[[Planner], Plan], *, first: Plan | None = None,
                              offer: bool = True) -> Plan | None:
         """Preview, then apply in a thread and report. The applied plan, or None."""
-        plan = await self._confirm(planner, make, _plain, first=first, offer=offer)
+        plan = await self.confirm(planner, make, _plain, first=first, offer=offer)
         if plan is None:
             return None
-        result = await self._thread(lambda: transaction.run(plan, self.app.backend), "apply")
-        await self._report(result)
-        return plan if result.ok else None
+        result = await self.thread(lambda: self.locked(lambda: transaction.run(plan, self.app.backend)), "apply")
+        await self.report(result)
+        return plan if result.ok and self.app.stopped_by is None else None
 
-    def _client_screen(self, plan: Plan, client: ClientConfig) -> ClientConfigScreen:
+    def client_screen(self, plan: Plan, client: ClientConfig) -> ClientConfigScreen:
         name = plan.peer_name or keys.short_key(plan.public_key)
         path = plan.client_path or client_config_path(self.config_dir, plan.ifname, plan.peer_name)
         return ClientConfigScreen.for_config(client, title=f"Client config for {name} ({plan.ifname})", save_to=path,
@@ -229,47 +228,47 @@ class ChangeFlows:
     # -- the flows -------------------------------------------------------------------------------------------
 
     async def _add(self, ifname: str) -> None:
-        planner = await self._planner(ifname)
-        context = await self._thread(lambda: form_context(planner), "form-context")
+        planner = await self.planner(ifname)
+        context = await self.thread(lambda: form_context(planner), "form-context")
         answer = await self.app.push_screen_wait(PeerForm(context, planner.settings))
         if answer is None:
-            return self._cancelled()
-        plan = await self._preview_apply(planner, answer.make, first=answer.plan)
+            return self.cancelled()
+        plan = await self.preview_apply(planner, answer.make, first=answer.plan)
         if plan is None:
             return
         if answer.settings is not None:
             await self._remember(ifname, answer.settings)
-        self._select(ifname, plan.public_key)
+        self.select(ifname, plan.public_key)
         if plan.client is not None:
-            await self.app.push_screen_wait(self._client_screen(plan, plan.client))
+            await self.app.push_screen_wait(self.client_screen(plan, plan.client))
 
     async def _sync(self, ifname: str) -> None:
-        planner = await self._planner(ifname)
-        drift = await self._thread(lambda: drift_of(planner), "drift")
+        planner = await self.planner(ifname)
+        drift = await self.thread(lambda: drift_of(planner), "drift")
         if not drift:
             self.app.notify(f"{ifname} and its config file agree: nothing to sync.", timeout=4)
             return
         sides = await self.app.push_screen_wait(SyncScreen(ifname, drift_items(drift, planner.doc.names)))
         if sides is None:
-            return self._cancelled()
-        await self._preview_apply(planner, lambda p: plan_sync(p, sides))
+            return self.cancelled()
+        await self.preview_apply(planner, lambda p: plan_sync(p, sides))
 
     async def _remember(self, ifname: str, settings: ClientSettings) -> None:
         try:
-            await self._thread(lambda: save_settings(self.config_dir, ifname, settings), "settings")
+            await self.thread(lambda: save_settings(self.config_dir, ifname, settings), "settings")
         except (StoreError, OSError) as exc:
             self.app.notify(f"The server endpoint was not remembered: {exc}", severity="warning", markup=False)
 
     async def _edit(self, ifname: str, key: str) -> None:
-        planner = await self._planner(ifname)
-        context = await self._thread(lambda: form_context(planner, key), "form-context")
+        planner = await self.planner(ifname)
+        context = await self.thread(lambda: form_context(planner, key), "form-context")
         answer = await self.app.push_screen_wait(PeerForm(context, planner.settings))
         if answer is None:
-            return self._cancelled()
-        await self._preview_apply(planner, answer.make, first=answer.plan)
+            return self.cancelled()
+        await self.preview_apply(planner, answer.make, first=answer.plan)
 
     async def _remove(self, ifname: str, key: str) -> None:
-        planner = await self._planner(ifname)
+        planner = await self.planner(ifname)
         peer = planner.resolve(key)
         label = peer.name or keys.short_key(peer.public_key)
         body = Text()
@@ -289,74 +288,25 @@ class ChangeFlows:
                     "apply it.", style="yellow")
         if not await self.app.push_screen_wait(ConfirmScreen(f"Remove {label} from {ifname}?", body, yes="Remove",
                                                              danger=True)):
-            return self._cancelled()
-        await self._preview_apply(planner, lambda p: p.remove(key))
-
-    async def _rotate(self, ifname: str, key: str) -> None:
-        planner = await self._planner(ifname)
-        peer = planner.resolve(key)
-        label = peer.name or keys.short_key(peer.public_key)
-        request = await self.app.push_screen_wait(RotateChoice(label, ifname))
-        if request is None:
-            return self._cancelled()
-        new_key = request.public_key
-        if request.mode == "psk":
-            plan = await self._preview_apply(planner, lambda p: p.rotate_psk(key))
-            if plan is not None and plan.client is not None and plan.client.preshared_key:
-                await self.app.push_screen_wait(ClientConfigScreen(
-                    f"PresharedKey = {plan.client.preshared_key}\n", title=f"New preshared key for {label}",
-                    qr=False, intro=f"Put this line in the [Peer] section of {label}'s client config, replacing "
-                                    "its PresharedKey. Handshakes fail until the client has it."))
-        elif request.mode == "now":
-            plan = await self._preview_apply(planner, lambda p: p.rotate_now(key, public_key=new_key))
-            if plan is not None:
-                self._select(ifname, plan.public_key)
-                if plan.client is not None:
-                    await self.app.push_screen_wait(self._client_screen(plan, plan.client))
-        else:
-            await self._staged(planner, key, new_key)
-
-    async def _staged(self, planner: Planner, key: str, new_key: str | None) -> None:
-        timeout = planner.settings.handshake_timeout
-
-        def make(p: Planner) -> StagedRotation:
-            return StagedRotation(p, key, public_key=new_key, timeout=timeout, clock=self.app.clock)
-
-        rotation = await self._confirm(planner, make, staged_view, apply_label="Start rotation")
-        if rotation is None:
-            return
-        client = rotation.client
-
-        def show_client() -> None:
-            if client is not None:
-                self.app.push_screen(self._client_screen(rotation.plan, client))
-
-        self.progress = RotationProgress(rotation, show_client if client is not None else None)
-        try:
-            result = await self.app.push_screen_wait(self.progress)
-        finally:
-            self.progress = None
-        self.last_result = result
-        self.app.monitor.refresh()
-        if result.ok:
-            self._select(rotation.plan.ifname, rotation.new_key)
+            return self.cancelled()
+        await self.preview_apply(planner, lambda p: p.remove(key))
 
     async def _client_config(self, ifname: str, key: str, name: str) -> None:
-        path = client_config_path(self.config_dir, ifname, name)
-        data = await self._thread(lambda: read_bytes(path), "client-config")
+        path, text, warnings = await self.thread(
+            lambda: check_saved(self.config_dir, ifname, key, name, self.app.backend), "client-config")
         label = name or keys.short_key(key)
-        if data is None:
-            await self.app.push_screen_wait(MessageScreen("No saved client config", Text(
-                f"wgtui has no client config for {label}: it looked for {path}.\n\nThe server never knows a "
-                "client's private key, so wgtui can show a client config only when it generated the key pair "
-                "(add or rotate) and the config was saved. To give this client a new config, rotate its key (r)."),
-                severity="warning"))
+        if text is None:
+            body = Text(f"wgtui has no client config for {label}: it looked for {path}.\n\nThe server never knows a "
+                        "client's private key, so wgtui can show a client config only when it generated the key pair "
+                        "(add or rotate) and the config was saved. To give this client a new config, rotate its key "
+                        "(r).")
+            for warning in warnings:
+                body.append(f"\n\n{warning}", style="yellow")
+            await self.app.push_screen_wait(MessageScreen("No saved client config", body, severity="warning"))
             return
-        text = data.decode("utf-8", errors="replace")
-        warning = key_mismatch(text, key)
         await self.app.push_screen_wait(ClientConfigScreen(
-            text, title=f"Client config for {label} ({ifname}), saved", warnings=[warning] if warning else [],
-            saved=path, intro=f"Read from {path}."))
+            text, title=f"Client config for {label} ({ifname}), saved", warnings=warnings, saved=path,
+            intro=f"Read from {path}."))
 
 
 def interrupted_configs(config_dir: Path) -> list[Path]:

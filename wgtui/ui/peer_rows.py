@@ -10,6 +10,7 @@ from typing import Any
 from wgtui.model import PeerStatus
 from wgtui.monitor import InterfaceDelta, PeerRow
 from wgtui.ui.blocklist import BlockList
+from wgtui.ui.key_age import OVERDUE
 
 # Plain Python (no Textual): the table widget only draws what this model holds.
 
@@ -35,6 +36,12 @@ def _rate(value: float | None) -> float:
     return -1.0 if value is None else value
 
 
+def _created(row: PeerRow) -> float:
+    # Oldest key first; keys of unknown age last (the file does not say).
+    meta = row.meta
+    return float("inf") if meta is None or meta.key_created is None else float(meta.key_created)
+
+
 SORTS: dict[str, Callable[[PeerRow], Any]] = {
     "name": _name_key,
     "state": lambda r: (_STATUS_RANK[r.status], -r.peer.latest_handshake),
@@ -46,6 +53,7 @@ SORTS: dict[str, Callable[[PeerRow], Any]] = {
     "tx_rate": lambda r: -_rate(r.tx_rate),
     "rx": lambda r: -r.peer.rx_bytes,
     "tx": lambda r: -r.peer.tx_bytes,
+    "key_age": _created,
 }
 """Ascending keys; "natural" direction first (busiest, most recent, online first)."""
 
@@ -106,7 +114,8 @@ class PeerRows:
     re-filters the already sorted list of every row, without sorting; only a new sort column sorts everything.
     """
 
-    def __init__(self, sort: str = "state", reverse: bool = False, needle: str = "") -> None:
+    def __init__(self, sort: str = "state", reverse: bool = False, needle: str = "",
+                 overdue: Callable[[PeerRow], bool] | None = None) -> None:
         self.rows: dict[str, PeerRow] = {}
         self.sort = sort
         self.reverse = reverse
@@ -119,6 +128,8 @@ class PeerRows:
         """The visible rows' sort keys: the very same list as `_all` while no filter is set."""
         self._hay: dict[str, tuple[PeerRow, str]] = {}
         """Each row's filter haystack, built once per row object: typing a filter re-tests rows, not re-formats."""
+        self.overdue: Callable[[PeerRow], bool] = overdue or (lambda _row: False)
+        """Whether a row's key is overdue now: the filter word `overdue` shows exactly those rows."""
 
     def __len__(self) -> int:
         return len(self._order)
@@ -147,6 +158,8 @@ class PeerRows:
     def _matches(self, key: str, row: PeerRow) -> bool:
         if not self.needle:
             return True
+        if self.needle.strip() == OVERDUE:
+            return self.overdue(row)
         cached = self._hay.get(key)
         if cached is None or cached[0] is not row:
             cached = self._hay[key] = (row, haystack(row))
@@ -230,6 +243,11 @@ class PeerRows:
         needle = needle.casefold()
         if needle != self.needle:
             self.needle = needle
+            self._refilter()
+
+    def refilter(self) -> None:
+        """Test every row again (the overdue policy changed: nothing in the rows did)."""
+        if self.needle:
             self._refilter()
 
     def keys(self) -> Iterable[str]:

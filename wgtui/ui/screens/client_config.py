@@ -39,11 +39,16 @@ def key_mismatch(text: str, public_key: str) -> str | None:
     return None
 
 
-class ClientConfigScreen(ModalScreen[None]):
+NEXT = 1
+PREVIOUS = -1
+
+
+class ClientConfigScreen(ModalScreen[int | None]):
     """The one place a private key is shown: the client needs it and the server never keeps it.
 
     With `save_to` the file is offered for saving (and closing unsaved asks first, since the key is lost
-    then); `saved` marks a config read back from disk.
+    then); `saved` marks a config read back from disk. With `browse` (the configs of a rotation session) n and p
+    dismiss with NEXT or PREVIOUS so that the caller shows the next peer's; closing dismisses with None.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -52,11 +57,13 @@ class ClientConfigScreen(ModalScreen[None]):
         Binding("q", "close", "Close", id="client.close_q", show=False),
         Binding("ctrl+s", "save", "Save", id="client.save"),
         Binding("f", "qr_only", "QR only", id="client.qr_only"),
+        Binding("n", "browse(1)", "Next peer", id="client.next"),
+        Binding("p", "browse(-1)", "Previous peer", id="client.previous"),
     ]
 
     def __init__(self, text: str, *, title: str, warnings: list[str] | None = None,
                  config: ClientConfig | None = None, save_to: Path | None = None, saved: Path | None = None,
-                 qr: bool = True, intro: str = "") -> None:
+                 qr: bool = True, intro: str = "", browse: bool = False) -> None:
         super().__init__()
         self.text = text
         self.config = config
@@ -67,16 +74,17 @@ class ClientConfigScreen(ModalScreen[None]):
         self.saved = saved
         self.show_qr = qr
         self.intro = intro
+        self.browse = browse
 
     @classmethod
-    def for_config(cls, config: ClientConfig, *, title: str, save_to: Path, saved: Path | None = None
-                   ) -> ClientConfigScreen:
+    def for_config(cls, config: ClientConfig, *, title: str, save_to: Path, saved: Path | None = None,
+                   warnings: list[str] | None = None, browse: bool = False) -> ClientConfigScreen:
         intro = (f"Saved to {saved} (mode 0600) before the change was applied. Give it to the client: scan the QR "
                  "code or copy the file (ctrl+s saves a copy elsewhere).") if saved else (
                  "Give this to the client: scan the QR code or save the file. wgtui does not keep the private key: "
                  "once this screen is closed it is gone.")
-        return cls(config.text(), title=title, warnings=config.warnings(), config=config, save_to=save_to,
-                   saved=saved, intro=intro)
+        return cls(config.text(), title=title, warnings=[*config.warnings(), *(warnings or [])], config=config,
+                   save_to=save_to, saved=saved, intro=intro, browse=browse)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -tall", id="client-dialog") as dialog:
@@ -109,6 +117,8 @@ class ClientConfigScreen(ModalScreen[None]):
             return self.save_to is not None
         if action == "qr_only":
             return self.show_qr
+        if action == "browse":
+            return self.browse
         return True
 
     # -- the QR code -----------------------------------------------------------------------------------------
@@ -180,15 +190,22 @@ class ClientConfigScreen(ModalScreen[None]):
 
     # -- closing ---------------------------------------------------------------------------------------------
 
-    async def action_close(self) -> None:
+    def action_close(self) -> None:
+        self._leave(None)
+
+    def action_browse(self, step: int) -> None:
+        self._leave(NEXT if step > 0 else PREVIOUS)
+
+    def _leave(self, result: int | None) -> None:
         if self.save_to is not None and self.saved is None:
             self.app.push_screen(ConfirmScreen(
                 "Close without saving?", Text("The client's private key is shown only here; wgtui does not keep "
                                               "it. Close anyway if the client has scanned the QR code or you "
-                                              "copied the config."), yes="Close", no="Back"), self._close_answered)
+                                              "copied the config."), yes="Close", no="Back"),
+                lambda close: self._close_answered(close, result))
             return
-        self.dismiss(None)
+        self.dismiss(result)
 
-    def _close_answered(self, close: bool | None) -> None:
+    def _close_answered(self, close: bool | None, result: int | None) -> None:
         if close:
-            self.dismiss(None)
+            self.dismiss(result)

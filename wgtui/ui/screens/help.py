@@ -13,10 +13,10 @@ from textual.widgets import Footer, Static
 
 KEYS = [
     ("↑ ↓", "move the cursor"),
-    ("PgUp PgDn", "a page up or down (also space)"),
+    ("PgUp PgDn", "a page up or down"),
     ("Home End", "first or last peer (also g, G)"),
     ("enter", "all details of the highlighted peer"),
-    ("/", "filter by name, key, endpoint or IP"),
+    ("/", "filter by name, key, endpoint or IP;\n              `overdue`: keys older than the policy"),
     ("escape", "clear the filter"),
     ("s / S", "sort by the next column / reverse"),
     ("i / I", "next / previous interface"),
@@ -30,7 +30,10 @@ CHANGE_KEYS = [
     ("a", "add a peer (form, then the diff preview)"),
     ("e", "edit the highlighted peer"),
     ("d", "remove the highlighted peer (confirm, diff)"),
-    ("r", "rotate its key: staged, now, or preshared key"),
+    ("r", "rotate its key: staged, now, or preshared key;\n              with marks: the marked peers, in one session"),
+    ("R", "pending rotations: watch, finish or cancel them"),
+    ("space", "mark or unmark the highlighted peer"),
+    ("m / u", "mark every peer shown (the filter) / unmark all"),
     ("c", "show the client config wgtui saved for it"),
     ("y", "sync: resolve drift (+ ✕ ≠ marks) peer by peer"),
 ]
@@ -52,6 +55,10 @@ def help_text(online_after: float, notice: str | None, source: str, read_only: b
     text.append("\nColumns\n", style="bold")
     text.append("  ↓/s ↑/s: received/sent per second since the previous poll;\n"
                 "  – means not measured yet, or a counter reset (peer re-added).\n"
+                "  key age: when wgtui made the key (– the file does not say);\n"
+                "  ! 14w overdue (--max-key-age, or max_key_age in wgtui.json);\n"
+                "  ↻ 3m a rotation pending for 3 minutes, ↻ new its new key.\n"
+                "  ◆ in front of a peer: marked (space), for r.\n"
                 "  Names come from comments in IF.conf (friendly_name, ### Client,\n"
                 "  BEGIN_PEER, ### begin, Name =, #Name#) or from a peers file.\n")
     text.append("\nSource\n", style="bold")

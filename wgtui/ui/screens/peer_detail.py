@@ -15,6 +15,7 @@ from textual.widgets import Footer, Static
 from wgtui import fmt
 from wgtui.drift import describe as describe_drift
 from wgtui.history import BUCKET_SECONDS, HISTORY_SECONDS
+from wgtui.ui.key_age import key_facts
 from wgtui.ui.widgets.sparkline import Sparkline
 
 if TYPE_CHECKING:
@@ -55,10 +56,12 @@ class PeerDetailScreen(ModalScreen[None]):
         if row is None:
             body.update(Text("This peer is no longer on the interface.", style="yellow"))
             return
-        app = self.dashboard.wgtui
-        now = app.clock()
+        dash = self.dashboard
+        now = dash.clock()
         peer = row.peer
         text = Text()
+        max_age = dash.policies.get(self.ifname, 0.0)
+        facts = [(label, value) for label, value, _style in key_facts(row, now, max_age, dash.counterpart(row))]
         for label, value in (
             ("name", row.name or "(none: add a name comment in the config file)"),
             ("public key", peer.public_key),
@@ -71,12 +74,13 @@ class PeerDetailScreen(ModalScreen[None]):
             ("rate", f"↓ {fmt.rate(row.rx_rate)} · ↑ {fmt.rate(row.tx_rate)}"),
             (f"allowed ips ({len(peer.allowed_ips)})", "\n".join(peer.allowed_ips) or "(none)"),
             ("drift", describe_drift(row.drift) if row.drift else "none: the file and the interface agree"),
+            *(facts or [("key created", "unknown (the file does not say)")]),
         ):
             text.append(f"{label:>22}  ", style="dim")
             text.append(value.replace("\n", "\n" + " " * 24))
             text.append("\n")
         body.update(text)
-        rx, tx = app.monitor.history(self.ifname, self.key, now)
+        rx, tx = dash.history(self.ifname, self.key, now)
         for spark, label, values in (("#detail-spark-rx", "↓", rx), ("#detail-spark-tx", "↑", tx)):
             widget = self.query_one(spark, Sparkline)
             widget.label = label

@@ -14,7 +14,9 @@ from wgtui.monitor import InterfaceSummary
 
 
 def header_text(names: Sequence[str], current: str | None, summary: InterfaceSummary | None,
-                full_keys: bool, badge: str) -> Text:
+                full_keys: bool, badge: str, *, marked: int = 0, pending: int = 0) -> Text:
+    """Line one: the interfaces, a badge, and the current one's marks and pending rotations (which r and R act
+    on); line two: its state and totals."""
     text = Text(" wgtui ", style="bold")
     for name in names:
         text.append(" ")
@@ -22,6 +24,12 @@ def header_text(names: Sequence[str], current: str | None, summary: InterfaceSum
     if badge:
         text.append("  ")
         text.append(f" {badge} ", style="black on yellow")
+    if marked:
+        text.append(f"  ◆ {marked} marked", style="bold")
+        text.append(" (r rotates, u clears)", style="dim")
+    if pending:
+        text.append(f"  ↻ {pending} rotation{'s' if pending != 1 else ''} pending", style="bold")
+        text.append(" (R)", style="dim")
     text.append("\n ")
     if summary is None:
         text.append("no WireGuard interface to show", style="dim")

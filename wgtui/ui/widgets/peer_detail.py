@@ -13,13 +13,16 @@ from wgtui.drift import describe as describe_drift
 from wgtui.history import BUCKET_SECONDS, HISTORY_SECONDS
 from wgtui.keys import short_key
 from wgtui.monitor import PeerRow
+from wgtui.ui.key_age import key_facts
 from wgtui.ui.widgets.sparkline import Sparkline
 
 _STATUS_STYLE = {"online": "green", "stale": "yellow", "never": "dim"}
 
 
-def detail_text(row: PeerRow, now: float, full_keys: bool) -> Text:
-    """Every field of the peer in three short lines. Built from Text, never markup: names are user data."""
+def detail_text(row: PeerRow, now: float, full_keys: bool, max_key_age: float = 0.0,
+                other: PeerRow | None = None) -> Text:
+    """Every field of the peer in three short lines, and a fourth when the file says how old its key is or that it
+    is being rotated (`other`: the rotation's other row). Built from Text, never markup: names are user data."""
     peer = row.peer
     status = row.status.value
     text = Text()
@@ -44,11 +47,16 @@ def detail_text(row: PeerRow, now: float, full_keys: bool) -> Text:
     field("now", f"↓ {fmt.rate(row.rx_rate)} ↑ {fmt.rate(row.tx_rate)}")
     if row.drift:
         field("drift", describe_drift(row.drift) + " (sync resolves it)", "yellow")
+    facts = key_facts(row, now, max_key_age, other)
+    if facts:
+        text.append("\n")
+        for i, (label, value, style) in enumerate(facts):
+            field(label, value, style, first=i == 0)
     return text
 
 
 class PeerDetail(Vertical):
-    """Compact: three lines of fields and two sparklines (received, sent) over the last ten minutes."""
+    """Compact: three or four lines of fields and two sparklines (received, sent) over the last ten minutes."""
 
     DEFAULT_CSS = """
     PeerDetail { height: auto; max-height: 9; border-top: solid $primary; padding: 0 1; }
@@ -67,7 +75,8 @@ class PeerDetail(Vertical):
         yield Sparkline(id="spark-rx")
         yield Sparkline(id="spark-tx")
 
-    def show(self, row: PeerRow | None, history: tuple[list[int], list[int]], now: float, full_keys: bool) -> None:
+    def show(self, row: PeerRow | None, history: tuple[list[int], list[int]], now: float, full_keys: bool,
+             max_key_age: float = 0.0, other: PeerRow | None = None) -> None:
         fields = self.query_one("#detail-fields", Static)
         rx_line = self.query_one("#spark-rx", Sparkline)
         tx_line = self.query_one("#spark-tx", Sparkline)
@@ -77,7 +86,7 @@ class PeerDetail(Vertical):
             rx_line.values = tx_line.values = ()
             return
         self._set_title(row.name or short_key(row.peer.public_key))
-        self._set_fields(fields, detail_text(row, now, full_keys))
+        self._set_fields(fields, detail_text(row, now, full_keys, max_key_age, other))
         rx, tx = history
         rx_line.label, tx_line.label = "↓", "↑"
         rx_line.values, tx_line.values = tuple(rx), tuple(tx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from typing import ClassVar, NamedTuple
 
 from rich.segment import Segment
@@ -19,10 +19,13 @@ from wgtui import fmt
 from wgtui.drift import DRIFT_GLYPH
 from wgtui.model import PeerStatus
 from wgtui.monitor import PeerRow
-from wgtui.ui.columns import GAP, Layout, fit, layout
+from wgtui.ui.columns import GAP, GLYPH_WIDTH, CellContext, Layout, fit, layout
+from wgtui.ui.key_age import KeyState, key_state
 from wgtui.ui.peer_rows import Change, PeerRows
 
 _HEADER = 1
+MARK_GLYPH = "◆"
+"""A marked peer (space): a shape of its own, so marks read without colour too."""
 
 
 class _Pass(NamedTuple):
@@ -30,7 +33,7 @@ class _Pass(NamedTuple):
 
     width: int
     top: int
-    now: float
+    cells: CellContext
     focus: bool
     layout: Layout
 
@@ -52,16 +55,21 @@ class PeerTable(ScrollView, can_focus=True):
     PeerTable > .peer-table--never { color: $text-disabled; }
     PeerTable > .peer-table--dim { color: $text-muted; }
     PeerTable > .peer-table--empty { color: $text-muted; text-style: italic; }
+    PeerTable > .peer-table--mark { color: $accent; text-style: bold; }
+    PeerTable > .peer-table--overdue { color: $error; text-style: bold; }
+    PeerTable > .peer-table--rotating { color: $accent; text-style: bold; }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "peer-table--header", "peer-table--cursor", "peer-table--online", "peer-table--stale",
-        "peer-table--never", "peer-table--dim", "peer-table--empty",
+        "peer-table--never", "peer-table--dim", "peer-table--empty", "peer-table--mark", "peer-table--overdue",
+        "peer-table--rotating",
     }
+    # Space marks a peer (the dashboard's key), so it is not page down here.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor(-1)", "Up", show=False, id="table.up"),
         Binding("down", "cursor(1)", "Down", show=False, id="table.down"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
-        Binding("pagedown,space", "page(1)", "Page down", show=False, id="table.page_down"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
         Binding("home,g", "edge(0)", "First", show=False, id="table.first"),
         Binding("end,G", "edge(1)", "Last", show=False, id="table.last"),
     ]
@@ -96,6 +104,21 @@ class PeerTable(ScrollView, can_focus=True):
         """Drawn lines by what they show: a line that scrolls or comes back unchanged is the same Strip, whose own
         caches (crop, style, filter) then spare Textual most of the work of drawing it again."""
         self._pass: _Pass | None = None
+        self.marks: Set[str] = frozenset()
+        """Public keys of the marked peers (the dashboard's set for this interface, read when drawing)."""
+        self._max_key_age = 0.0
+
+    @property
+    def max_key_age(self) -> float:
+        """Seconds after which a key is drawn as overdue (0: no policy)."""
+        return self._max_key_age
+
+    @max_key_age.setter
+    def max_key_age(self, seconds: float) -> None:
+        if seconds != self._max_key_age:
+            self._max_key_age = seconds
+            self._cells.clear()
+            self.refresh_changed()
 
     # -- model -----------------------------------------------------------------------------------------------
 
@@ -246,7 +269,8 @@ class PeerTable(ScrollView, can_focus=True):
         if self._pass is not None:
             return self._pass
         width = self.scrollable_content_region.width
-        return _Pass(width, round(self.scroll_offset.y), self.clock(), self.has_focus, self._get_layout(width))
+        cells = CellContext(self.clock(), self.full_keys, self._max_key_age)
+        return _Pass(width, round(self.scroll_offset.y), cells, self.has_focus, self._get_layout(width))
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._pass = None
@@ -265,18 +289,19 @@ class PeerTable(ScrollView, can_focus=True):
             self._cells.clear()
         return self._layout[2]
 
-    def _texts(self, row: PeerRow, now: float, lay: Layout) -> tuple[str, ...]:
-        # Formatting (humanize, cell widths) is most of a line's cost; it depends only on the row object, the time
-        # and the layout, so each visible line is formatted once per poll however often it is compared or drawn.
-        if now != self._cells_now:
+    def _texts(self, row: PeerRow, ctx: CellContext, lay: Layout) -> tuple[str, ...]:
+        # Formatting (humanize, cell widths) is most of a line's cost; it depends only on the row object, the time,
+        # the key policy and the layout, so each visible line is formatted once per poll however often it is
+        # compared or drawn.
+        if ctx.now != self._cells_now:
             self._cells.clear()
-            self._cells_now = now
+            self._cells_now = ctx.now
         key = row.peer.public_key
         hit = self._cells.get(key)
         if hit is not None and hit[0] is row:
             return hit[1]
-        texts = tuple(fit(c.text(row, now, self.full_keys), w, c.align_right)
-                      for c, w in zip(lay.columns, lay.widths, strict=True))
+        texts = tuple(fit(text(row, ctx), w, c.align_right)
+                      for c, w, text in zip(lay.columns, lay.widths, lay.texts, strict=True))
         self._cells[key] = (row, texts)
         return texts
 
@@ -284,7 +309,8 @@ class PeerTable(ScrollView, can_focus=True):
         if index >= len(self.model):
             return ("empty", index == 0 and not len(self.model), self.empty_text)
         row = self.model[index]
-        return (row.status, row.drift, index == self.cursor, ctx.focus, self._texts(row, ctx.now, ctx.layout))
+        return (row.status, row.drift, row.key in self.marks, index == self.cursor, ctx.focus,
+                self._texts(row, ctx.cells, ctx.layout))
 
     def _header_signature(self) -> tuple[object, ...]:
         return ("header", self.model.sort, self.model.reverse, self._get_layout())
@@ -311,11 +337,24 @@ class PeerTable(ScrollView, can_focus=True):
         on_cursor = index == self.cursor
         state_style = self._style("state", row.status, on_cursor, ctx.focus)
         cell_style = self._style("cell", row.status, on_cursor, ctx.focus)
-        # The second cell of the glyph column marks drift: + only live, ✕ only in the file, ≠ they differ.
-        mark = DRIFT_GLYPH[row.drift[0]] if row.drift else " "
-        # One segment for all cells (they share a style): Textual's work per line grows with its segments.
-        segments = [Segment(f"{fmt.STATUS_GLYPH[row.status]}{mark}", state_style),
-                    Segment((" " * GAP).join(sig[4]), cell_style)]  # type: ignore[arg-type]
+        # The glyph columns: the mark (◆ marked), the state, and drift: + only live, ✕ only in the file, ≠ they differ.
+        drift = DRIFT_GLYPH[row.drift[0]] if row.drift else " "
+        state = f"{fmt.STATUS_GLYPH[row.status]}{drift}"
+        segments = ([Segment(MARK_GLYPH, self._style("mark", None, on_cursor, ctx.focus)), Segment(state, state_style)]
+                    if row.key in self.marks else [Segment(f" {state}", state_style)])
+        texts: tuple[str, ...] = sig[5]  # type: ignore[assignment]
+        cells = (" " * GAP).join(texts)
+        # One segment for all cells (they share a style): Textual's work per line grows with its segments. Only
+        # an overdue key or a pending rotation gets its key age cell a style of its own.
+        look = key_state(row, ctx.cells.now, ctx.cells.max_key_age)
+        at = ctx.layout.offset("key_age") if look is not KeyState.PLAIN else None
+        if at is not None:
+            end = at + len(texts[[c.id for c in ctx.layout.columns].index("key_age")])
+            segments += [Segment(cells[:at], cell_style),
+                         Segment(cells[at:end], self._style(look.value, None, on_cursor, ctx.focus)),
+                         Segment(cells[end:], cell_style)]
+        else:
+            segments.append(Segment(cells, cell_style))
         strip = Strip(segments).adjust_cell_length(width, cell_style)
         if len(self._strips) > 8 * max(1, self.size.height):
             self._strips.clear()  # lines of rows long gone or texts of past seconds: bounded by the screen
@@ -325,7 +364,7 @@ class PeerTable(ScrollView, can_focus=True):
     def _header_strip(self, width: int) -> Strip:
         lay = self._get_layout()
         style = self._style("header", focus=self.has_focus)
-        parts = ["  "]
+        parts = [" " * GLYPH_WIDTH]
         for col, w in zip(lay.columns, lay.widths, strict=True):
             title = col.title
             if col.id == self.model.sort:
