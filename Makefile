@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Debian packages the integration tests need: userspace WireGuard in namespaces, and a VM with the kernel module.
 # --no-install-recommends matters: without it wireguard-tools pulls a whole kernel, systemd and udev.
 APT_PACKAGES := wireguard-go wireguard-tools iputils-ping iproute2 qemu-system-x86 linux-image-amd64 busybox-static \
-	strace zbar-tools
+	strace zbar-tools openssh-server
 
 .PHONY: run test test-deps lint unit integration kernel screenshots bench clean
 

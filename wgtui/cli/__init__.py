@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wgtui import __version__, paths
+from wgtui.cli.fleet import add_fleet_options
 from wgtui.durations import parse_age
 from wgtui.interrupts import Interrupted
 from wgtui.model import REJECT_AFTER_TIME
@@ -76,7 +77,9 @@ def _add_source_options(p: argparse.ArgumentParser, *, sub: bool = False) -> Non
 
 def finish_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
     """Fill what neither the command line before nor after the sub-command said, and refuse what cannot mix."""
-    for name, value in GLOBAL_DEFAULTS.items():
+    from wgtui.cli.fleet import FLEET_DEFAULTS
+
+    for name, value in {**GLOBAL_DEFAULTS, **FLEET_DEFAULTS}.items():
         if not hasattr(args, name):
             setattr(args, name, value)
     if args.command in ("peer", "check", "init"):
@@ -107,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds between polls (default 1); polls never overlap")
     parser.add_argument("--read-only", action="store_true",
                         help="hide every action that changes an interface or a config file")
+    add_fleet_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     show = sub.add_parser("show", help="print interfaces and peers once, like `wg show`, or as JSON",
                           description="Print every interface (or IF) once, like `wg show`, with peer names and "
@@ -114,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("only", nargs="?", metavar="IF", help="only this interface")
     show.add_argument("--json", action="store_true", help="machine-readable output (schema in the README)")
     _add_source_options(show, sub=True)
+    add_fleet_options(show, sub=True)
+    from wgtui.cli.agent import add_agent_parser
     from wgtui.cli.check import add_check_parser
     from wgtui.cli.init import add_init_parser
     from wgtui.cli.peer import add_peer_parser
@@ -121,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_peer_parser(sub)
     add_check_parser(sub)
     add_init_parser(sub)
+    add_agent_parser(sub)
     return parser
 
 
@@ -172,10 +179,33 @@ def run_tui(args: argparse.Namespace) -> int:
     return 128 + app.stopped_by if app.stopped_by else 0
 
 
+def run_fleet_command(args: argparse.Namespace, words: list[str]) -> int:
+    """`wgtui show` and `wgtui peer …` on remote hosts (over ssh, through the agent there)."""
+    from wgtui.cli.fleet import fleet_specs, one_host, run_show_hosts
+
+    specs = fleet_specs(args)
+    if not specs:
+        print("wgtui: the host options name no host", file=sys.stderr)
+        return 1
+    if args.command == "show":
+        return run_show_hosts(args, specs)
+    if args.command == "peer":
+        from wgtui.cli.remote_peer import run_remote_peer
+
+        peer_at = words.index("peer")
+        return run_remote_peer(args, words[peer_at:], one_host(specs))
+    print("wgtui: the dashboard's fleet view is not built yet: `wgtui show --host …` shows every host, "
+          "`wgtui peer … --host HOST` changes one.", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = finish_args(parser, parser.parse_args(argv))
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = finish_args(parser, parser.parse_args(words))
     try:
+        if args.command in ("show", "peer", None) and (args.host_list or args.hosts_file or args.inventory):
+            return run_fleet_command(args, words)
         if args.command == "show":
             from wgtui.cli.show import run_show
 
@@ -192,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
             from wgtui.cli.init import run_init
 
             return run_init(args)
+        if args.command == "agent":
+            from wgtui.agent.server import run_agent
+
+            return run_agent(args)
         return run_tui(args)
     except KeyboardInterrupt:
         return 130

@@ -46,6 +46,9 @@ def change_options(p: argparse.ArgumentParser, *, file_only: bool = True) -> Non
         p.add_argument("--file-only", action="store_true",
                        help="write the file, leave the running interface alone (works without WireGuard)")
     p.add_argument("--json", action="store_true", help="print the plan and the result as JSON")
+    from wgtui.cli.fleet import add_fleet_options
+
+    add_fleet_options(p, sub=True)
 
 
 def _client_options(p: argparse.ArgumentParser) -> None:
@@ -174,28 +177,18 @@ def run_peer(args: argparse.Namespace, out: TextIO | None = None) -> int:
             from wgtui.cli.qr import run_qr
 
             return run_qr(args, out)
-        config = config_path(args)
-        settings = load_settings(config.parent, args.interface)
-        if getattr(args, "server_endpoint", None):
-            from wgtui.conf.validate import validate_endpoint
-            from wgtui.settings import save as save_settings
-
-            settings = replace(settings, endpoint=validate_endpoint(args.server_endpoint))
-            if not args.dry_run:
-                save_settings(config.parent, args.interface, settings)
         if not args.file_only:
             from wgtui.backends.host import HostBackend
 
             backend = HostBackend()
-        stop = recover_first(args, config, backend)
-        if stop is not None:
-            return stop
-        planner = Planner(args.interface, config, backend, file_only=args.file_only, client_settings=settings)
+        planner, stop = open_planner(args, backend)
+        if planner is None:
+            return stop or 0
         if args.peer_command == "rotate" and args.mode not in ("now", "psk"):
             from wgtui.cli.rotate import run_rotate
 
             return run_rotate(args, planner, out)
-        plan = with_client_target(args, _make_plan(args, planner))
+        plan = make_plan(args, planner)
         stop = preview(args, plan, out, "Apply this change?")
         if stop is not None:
             return stop
@@ -214,6 +207,29 @@ def run_peer(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if backend is not None:
             backend.close()
         interrupts.uninstall()
+
+
+def open_planner(args: argparse.Namespace, backend: Backend | None) -> tuple[Planner | None, int | None]:
+    """The planner of a change command (the agent runs the same): settings remembered, an interrupted change
+    recovered first. (None, exit code) when it stops there."""
+    config = config_path(args)
+    settings = load_settings(config.parent, args.interface)
+    if getattr(args, "server_endpoint", None):
+        from wgtui.conf.validate import validate_endpoint
+        from wgtui.settings import save as save_settings
+
+        settings = replace(settings, endpoint=validate_endpoint(args.server_endpoint))
+        if not args.dry_run:
+            save_settings(config.parent, args.interface, settings)
+    stop = recover_first(args, config, backend)
+    if stop is not None:
+        return None, stop
+    return Planner(args.interface, config, backend, file_only=args.file_only, client_settings=settings), None
+
+
+def make_plan(args: argparse.Namespace, planner: Planner) -> Plan:
+    """The plan of a change command, with its client config where the command line says."""
+    return with_client_target(args, _make_plan(args, planner))
 
 
 def interrupted(exc: Interrupted, plan: Plan | None) -> int:

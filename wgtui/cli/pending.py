@@ -38,6 +38,9 @@ def add_pending_parser(cmds: Any, fmt: type[argparse.HelpFormatter]) -> None:
                    help=f"where the IF.conf files live (default {DEFAULT_CONFIG_DIR})")
     p.add_argument("--finish", action="store_true", help="finish every rotation whose new key has handshaken")
     p.add_argument("--json", action="store_true", help="print the rotations as JSON")
+    from wgtui.cli.fleet import add_fleet_options
+
+    add_fleet_options(p, sub=True)
 
 
 def _configs(args: argparse.Namespace) -> list[tuple[str, Path]]:
@@ -57,10 +60,11 @@ def _configs(args: argparse.Namespace) -> list[tuple[str, Path]]:
     return out
 
 
-def run_pending(args: argparse.Namespace, out: TextIO) -> int:
+def run_pending(args: argparse.Namespace, out: TextIO, backend: Backend | None = None) -> int:
     from wgtui.backends.host import HostBackend
 
-    backend: Backend = HostBackend()
+    own = backend is None
+    backend = backend if backend is not None else HostBackend()
     rows: list[dict[str, Any]] = []
     failed = False
     now = time.time()
@@ -87,7 +91,8 @@ def run_pending(args: argparse.Namespace, out: TextIO) -> int:
                              "started": rotation.pending.started, "state": str(rotation.step),
                              "message": rotation.message or None})
     finally:
-        backend.close()
+        if own:
+            backend.close()
     if args.json:
         json.dump({"time": int(now), "rotations": rows}, out, indent=2)
         out.write("\n")

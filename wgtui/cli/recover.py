@@ -41,6 +41,9 @@ def add_recover_parser(cmds: Any, fmt: type[argparse.HelpFormatter]) -> None:
     rec.add_argument("--dry-run", action="store_true", help="say what would be done; change nothing")
     rec.add_argument("--yes", "-y", action="store_true", help="do it without asking")
     rec.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    from wgtui.cli.fleet import add_fleet_options
+
+    add_fleet_options(rec, sub=True)
 
 
 def _json(args: argparse.Namespace, done: Recovery, out: TextIO) -> None:

@@ -1,0 +1,113 @@
+"""The fleet over real SSH: hosts in network namespaces, each with its own sshd, wireguard-go wg0, /etc/wireguard and
+/var/run/wireguard; wgtui on the admin's side reaching them through ssh and the agent."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.netns import Lab
+from tests.sshlab import SshHost, SshLab, skip_reason
+from wgtui import keys
+from wgtui.conf import Document
+
+pytestmark = pytest.mark.netns
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@pytest.fixture
+def hosts(lab: Lab) -> Iterator[SshLab]:
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    yield SshLab(lab)
+
+
+def wgtui(hosts: SshLab, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wgtui", *args, "--ssh-config", str(hosts.config)],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def live_keys(hosts: SshLab, host: SshHost) -> set[str]:
+    return set(hosts.wg(host, "show", "wg0", "peers").split())
+
+
+def test_two_hosts_each_with_its_own_keys_names_and_one_change(hosts: SshLab) -> None:
+    a, b = hosts.host("vpn-a"), hosts.host("vpn-b")
+    for host, name in ((a, "alice"), (b, "bob")):
+        done = wgtui(hosts, "peer", "add", "wg0", "--name", name, "--host", host.name, "--yes")
+        assert done.returncode == 0, done.stderr
+        assert f"on {host.name}" in done.stdout or host.name in done.stdout
+    shown = wgtui(hosts, "show", "--json", "--host", "vpn-a", "--host", "vpn-b")
+    assert shown.returncode == 0, shown.stderr
+    by_host = {h["host"]: h for h in json.loads(shown.stdout)["hosts"]}
+    assert by_host["vpn-a"]["interfaces"][0]["public_key"] == a.public_key
+    assert by_host["vpn-b"]["interfaces"][0]["public_key"] == b.public_key
+    assert [p["name"] for p in by_host["vpn-a"]["interfaces"][0]["peers"]] == ["alice"]
+    assert [p["name"] for p in by_host["vpn-b"]["interfaces"][0]["peers"]] == ["bob"]
+
+    b_conf, b_live = b.conf.read_bytes(), live_keys(hosts, b)
+    preview = wgtui(hosts, "peer", "add", "wg0", "--name", "carol", "--host", "vpn-a", "--dry-run")
+    assert preview.returncode == 0 and "Add peer carol to wg0 — on vpn-a" in preview.stdout
+    assert "+# friendly_name = carol" in preview.stdout and "carol" not in a.conf.read_text()
+    done = wgtui(hosts, "peer", "add", "wg0", "--name", "carol", "--host", "vpn-a", "--yes")
+    assert done.returncode == 0, done.stderr
+    key = next(k for k, n in Document.read(a.conf).names.items() if n == "carol")
+    assert key in live_keys(hosts, a) and stat.S_IMODE(a.conf.stat().st_mode) == 0o600
+    assert (a.etc / "clients" / "wg0-carol.conf").exists()  # the client config stays on the host
+    assert b.conf.read_bytes() == b_conf and live_keys(hosts, b) == b_live  # the other host untouched
+
+
+def test_a_host_without_wgtui_is_shown_read_only_and_refuses_changes(hosts: SshLab) -> None:
+    hosts.host("vpn-a")
+    b = hosts.host("vpn-b", wgtui=False)
+    peer = keys.keypair()[1]
+    hosts.wg(b, "set", "wg0", "peer", peer, "allowed-ips", "10.96.9.9/32")
+    b.conf.write_text(b.conf.read_text() + f"\n# friendly_name = printer\n[Peer]\nPublicKey = {peer}\n"
+                                           "AllowedIPs = 10.96.9.9/32\n")
+    shown = wgtui(hosts, "show", "--json", "--host", "vpn-a", "--host", "vpn-b")
+    by_host = {h["host"]: h for h in json.loads(shown.stdout)["hosts"]}
+    assert shown.returncode == 0 and by_host["vpn-b"]["read_only"] and not by_host["vpn-a"]["read_only"]
+    (printer,) = by_host["vpn-b"]["interfaces"][0]["peers"]
+    assert printer["public_key"] == peer and printer["name"] == "printer"  # names read there, keys kept there
+    refused = wgtui(hosts, "peer", "add", "wg0", "--name", "x", "--host", "vpn-b", "--yes")
+    assert refused.returncode == 1 and "not installed on vpn-b" in refused.stderr and "sudoers" in refused.stderr
+
+
+def test_a_frozen_host_is_unreachable_in_time_and_the_other_stays_live(hosts: SshLab) -> None:
+    a, b = hosts.host("vpn-a"), hosts.host("vpn-b")
+    hosts.freeze(a)
+    try:
+        started = time.monotonic()
+        shown = wgtui(hosts, "show", "--json", "--host", "vpn-a", "--host", "vpn-b", "--connect-timeout", "2")
+        took = time.monotonic() - started
+    finally:
+        hosts.thaw(a)
+    by_host = {h["host"]: h for h in json.loads(shown.stdout)["hosts"]}
+    assert shown.returncode == 1 and not by_host["vpn-a"]["reachable"] and by_host["vpn-a"]["error"]
+    assert by_host["vpn-b"]["reachable"] and by_host["vpn-b"]["interfaces"][0]["public_key"] == b.public_key
+    assert took < 2 + 6, took  # the connect timeout plus one poll, process start included
+
+
+def test_an_inventory_group_with_ansible_host_and_user(hosts: SshLab, tmp_path: Path) -> None:
+    a, b = hosts.host("vpn-a"), hosts.host("vpn-b")
+    with hosts.config.open("a") as f:  # inventory hosts are reached by address: the test key for those
+        f.write(f"Host 10.97.*\n  IdentityFile {hosts.key}\n  StrictHostKeyChecking no\n"
+                "  UserKnownHostsFile /dev/null\n  BatchMode yes\n  LogLevel ERROR\n")
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(f"[vpn]\nalpha ansible_host={a.address} ansible_user=root\n"
+                         f"beta ansible_host={b.address} ansible_user=root\n\n[web]\nweb[01:03].example\n\n"
+                         "[servers:children]\nvpn\n")
+    shown = wgtui(hosts, "show", "--json", "--inventory", str(inventory), "--group", "servers")
+    assert shown.returncode == 0, shown.stderr
+    by_host = {h["host"]: h for h in json.loads(shown.stdout)["hosts"]}
+    assert set(by_host) == {"alpha", "beta"}  # the web group is not in servers
+    assert by_host["alpha"]["interfaces"][0]["public_key"] == a.public_key
+    assert by_host["beta"]["interfaces"][0]["public_key"] == b.public_key
