@@ -95,3 +95,35 @@ def test_init_writes_the_running_interface_and_never_overwrites(lab: Lab, tmp_pa
     # The file it wrote is the interface: a change through it works at once.
     added = wgtui_in(a.ns, "peer", "add", a.ifname, "--name", "carol", "--config-dir", str(tmp_path), "--yes")
     assert added.returncode == 0, added.stderr
+
+
+def test_peer_apply_on_a_live_interface(lab: Lab, tmp_path: Path) -> None:
+    import json as _json
+
+    a, b = lab.pair()
+    assert a.address and b.address
+    conf = server_config(tmp_path, a, {"site-b": (b.public_key, f"{b.address}/32")})
+    rows = tmp_path / "peers.json"
+    rows.write_text(_json.dumps([{"name": f"laptop-{i}", "preshared_key": True} for i in range(3)]
+                                + [{"name": "site-b", "keepalive": 25}]))
+    done = wgtui_in(a.ns, "peer", "apply", a.ifname, "--from", str(rows), "--config-dir", str(tmp_path), "--yes",
+                    "--json")
+    assert done.returncode == 0, done.stderr
+    outcomes = [p["outcome"] for p in _json.loads(done.stdout)["peers"]]
+    assert outcomes == ["added", "added", "added", "changed"]
+    live = lab.dump(a).peers
+    doc = Document.read(conf)
+    assert len(live) == 4 and {p.public_key for p in doc.peers} == set(live)
+    assert all(live[k].has_preshared_key for k, n in doc.names.items() if n.startswith("laptop-"))
+    assert live[b.public_key].persistent_keepalive == 25
+    again = wgtui_in(a.ns, "peer", "apply", a.ifname, "--from", str(rows), "--config-dir", str(tmp_path), "--yes")
+    assert again.returncode == 0 and "Nothing to do" in again.stdout
+    rows.write_text(_json.dumps([{"name": "laptop-0", "state": "absent"}, {"name": "laptop-1", "state": "disabled"},
+                                 {"name": "laptop-9", "allowed_ips": [f"{b.address}/32"]}]))
+    refused = wgtui_in(a.ns, "peer", "apply", a.ifname, "--from", str(rows), "--config-dir", str(tmp_path), "--yes")
+    assert refused.returncode == 1 and "row 3:" in refused.stderr and len(lab.dump(a).peers) == 4  # all or nothing
+    csv = tmp_path / "peers.csv"
+    csv.write_text("name,state\nlaptop-0,absent\nlaptop-1,disabled\n")
+    done = wgtui_in(a.ns, "peer", "apply", a.ifname, "--from", str(csv), "--config-dir", str(tmp_path), "--yes")
+    assert done.returncode == 0, done.stderr
+    assert len(lab.dump(a).peers) == 2 and "#[disabled] # friendly_name = laptop-1" in conf.read_text()

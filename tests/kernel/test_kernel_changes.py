@@ -116,3 +116,27 @@ def test_rotate_now_swaps_in_one_transaction(tunnel: dict[str, str], conf: Path)
     after = wg_dump("wg0", netns=NS[0])
     assert list(after.peers) == [plan.public_key] and after.peers[plan.public_key].allowed_ips == ("10.98.0.2/32",)
     assert tunnel[NS[1]] not in conf.read_text() and plan.public_key in conf.read_text()
+
+
+def test_peer_apply_through_netlink(conf: Path, tmp_path: Path) -> None:
+    """A batch is one runtime transaction and one file write; the same rows again change nothing."""
+    import json
+
+    from wgtui.changes.batch import plan_batch, read_rows
+
+    rows = tmp_path / "rows.json"
+    rows.write_text(json.dumps([{"name": f"batch-{i}", "keepalive": 25} for i in range(5)]
+                               + [{"name": "site-b", "state": "disabled"}]))
+    backend = NetlinkBackend()
+    try:
+        batch = in_server(lambda: plan_batch(Planner("wg0", conf, backend), read_rows(rows)))
+        assert [o.outcome for o in batch.outcomes] == ["added"] * 5 + ["disabled"]
+        assert in_server(lambda: transaction.run(batch.plan, backend)).ok
+        again = in_server(lambda: plan_batch(Planner("wg0", conf, backend), read_rows(rows)))
+        assert not again.changes_anything
+    finally:
+        backend.close()
+    live = wg_dump("wg0", netns=NS[0]).peers
+    names = Document.read(conf).names
+    assert len(live) == 5 and all(names[k].startswith("batch-") and p.persistent_keepalive == 25
+                                  for k, p in live.items())

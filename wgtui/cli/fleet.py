@@ -7,10 +7,10 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from wgtui.remote.inventory import InventoryError, gather
-from wgtui.remote.ssh import HostError, HostSpec, SshOptions
+if TYPE_CHECKING:  # the parser needs none of this: `wgtui peer add` must not pay for ssh and inventories
+    from wgtui.remote.ssh import HostSpec, SshOptions
 
 FLEET_DEFAULTS: dict[str, object] = {"host_list": None, "hosts_file": None, "inventory": None, "group": None,
                                      "ssh_config": None, "remote_command": None, "connect_timeout": 10.0}
@@ -50,6 +50,8 @@ def add_fleet_options(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
 
 
 def fleet_specs(args: argparse.Namespace) -> list[HostSpec]:
+    from wgtui.remote.inventory import InventoryError, gather
+
     try:
         return gather(args.host_list or (), args.hosts_file, args.inventory, args.group)
     except InventoryError as exc:
@@ -57,6 +59,8 @@ def fleet_specs(args: argparse.Namespace) -> list[HostSpec]:
 
 
 def ssh_options(args: argparse.Namespace) -> SshOptions:
+    from wgtui.remote.ssh import SshOptions
+
     return SshOptions(ssh_config=args.ssh_config, connect_timeout=args.connect_timeout,
                       remote_command=args.remote_command)
 
@@ -118,6 +122,3 @@ def one_host(specs: list[HostSpec]) -> HostSpec:
                          f"group of one); {len(specs)} were named")
     return specs[0]
 
-
-__all__ = ["HostError", "add_fleet_options", "fleet_specs", "one_host", "run_show_hosts", "ssh_options",
-           "strip_fleet"]

@@ -117,6 +117,7 @@ def add_peer_parser(sub: Any) -> None:
     change_options(undo, file_only=False)
     undo.set_defaults(file_only=False)
 
+    from wgtui.cli.apply import add_apply_parser
     from wgtui.cli.pending import add_pending_parser
     from wgtui.cli.qr import add_qr_parser
     from wgtui.cli.recover import add_recover_parser
@@ -125,6 +126,7 @@ def add_peer_parser(sub: Any) -> None:
     add_rotate_parser(cmds, fmt)
     add_pending_parser(cmds, fmt)
     add_qr_parser(cmds, fmt)
+    add_apply_parser(cmds, fmt)
 
     sync = cmds.add_parser("sync", help="bring the file and the running interface back in step (drift)",
                            epilog=CHANGE_EPILOG + "\nBy default nothing is deleted: a peer only on the interface is "
@@ -188,6 +190,10 @@ def run_peer(args: argparse.Namespace, out: TextIO | None = None) -> int:
             from wgtui.cli.rotate import run_rotate
 
             return run_rotate(args, planner, out)
+        if args.peer_command == "apply":
+            from wgtui.cli.apply import run_apply
+
+            return run_apply(args, planner, out)
         plan = make_plan(args, planner)
         stop = preview(args, plan, out, "Apply this change?")
         if stop is not None:
@@ -225,6 +231,10 @@ def open_planner(args: argparse.Namespace, backend: Backend | None) -> tuple[Pla
     if stop is not None:
         return None, stop
     return Planner(args.interface, config, backend, file_only=args.file_only, client_settings=settings), None
+
+
+def backend_of(planner: Planner) -> Backend | None:
+    return None if planner.file_only else planner.backend
 
 
 def make_plan(args: argparse.Namespace, planner: Planner) -> Plan:
