@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bench_keys, bench_memory, bench_poll, bench_startup, bench_terminal, bench_ui_tick
+from benchmarks import bench_fleet, bench_keys, bench_memory, bench_poll, bench_startup, bench_terminal, bench_ui_tick
 from benchmarks.common import Result, machine, table
 
 Runner = Callable[[bool], list[Result]]
@@ -27,6 +27,8 @@ BENCHMARKS: dict[str, Runner] = {
     "keys": lambda quick: bench_keys.run(n=1_000 if quick else 10_000),
     "memory": lambda quick: bench_memory.run(n=1_000 if quick else 10_000, polls=60 if quick else 600),
     "terminal": lambda quick: bench_terminal.run(warm=2 if quick else 4, measure=4 if quick else 16),
+    "fleet": lambda quick: bench_fleet.run(hosts=3 if quick else 20, peers=100 if quick else 500,
+                                           seconds=4 if quick else 20),
     "poll_kernel": lambda quick: bench_poll.run_kernel(n=1_000 if quick else 10_000),
 }
 """In the order they run; poll_kernel (a VM boot, minutes) only with --kernel."""

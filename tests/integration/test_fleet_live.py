@@ -111,3 +111,40 @@ def test_an_inventory_group_with_ansible_host_and_user(hosts: SshLab, tmp_path: 
     assert set(by_host) == {"alpha", "beta"}  # the web group is not in servers
     assert by_host["alpha"]["interfaces"][0]["public_key"] == a.public_key
     assert by_host["beta"]["interfaces"][0]["public_key"] == b.public_key
+
+
+def test_the_fleet_watch_sums_each_host_and_finds_a_peer_across_hosts(hosts: SshLab) -> None:
+    from wgtui.remote.changes import RemoteChanges
+    from wgtui.remote.fleet import Fleet
+    from wgtui.remote.host import Health
+    from wgtui.remote.ssh import HostSpec, SshOptions
+    from wgtui.remote.watch import FleetWatch
+
+    a, b = hosts.host("vpn-a"), hosts.host("vpn-b")
+    peer = keys.keypair()[1]
+    hosts.wg(b, "set", "wg0", "peer", peer, "allowed-ips", "10.96.9.9/32")  # by hand: drift on vpn-b
+    fleet = Fleet([HostSpec("vpn-a", "vpn-a"), HostSpec("vpn-b", "vpn-b")], SshOptions(ssh_config=hosts.config))
+    watch = FleetWatch(fleet, interval=1.0)
+    try:
+        first = {s.name: s for s in watch.tick()}
+        assert first["vpn-a"].health is Health.LIVE and (first["vpn-a"].total, first["vpn-a"].drift) == (0, 0)
+        assert (first["vpn-b"].total, first["vpn-b"].drift) == (1, 1)
+
+        changes = RemoteChanges(watch.watch("vpn-a").host)
+        context = changes.context("wg0")
+        assert context["allowed_ips"] and context["convention"] == "friendly_name" and not context["keys_in_use"]
+        plan = changes.plan(["add", "wg0", "--name", "dana", "--allowed-ips", context["allowed_ips"]])
+        assert plan.title == "Add peer dana to wg0 — on vpn-a" and "+# friendly_name = dana" in plan.diff
+        assert "dana" not in a.conf.read_text()  # planned there, nothing changed yet
+        result = changes.apply(plan)
+        assert result.applied and "dana" in a.conf.read_text(), result.message
+
+        after = {s.name: s for s in watch.tick()}
+        assert (after["vpn-a"].total, after["vpn-a"].interfaces) == (1, 1) and after["vpn-b"].total == 1
+        (found,) = watch.find("dana")
+        assert (found.host, found.ifname, found.row.name) == ("vpn-a", "wg0", "dana")
+        by_address = watch.find("10.96.9.9")
+        assert [(f.host, f.row.key) for f in by_address] == [("vpn-b", peer)]
+        assert watch.find(peer[:10])[0].host == "vpn-b" and watch.find("nobody") == []
+    finally:
+        fleet.close()

@@ -35,8 +35,13 @@ def test_polls_carry_everything_once_then_only_what_changed(tmp_path: Path) -> N
     backend.bump("wg0", ALICE, rx_bytes=9999)  # type: ignore[attr-defined]
     del backend.ifaces["wg0"][BOB]  # type: ignore[attr-defined]
     delta = a.handle({"op": "poll"})["interfaces"]["wg0"]
-    assert [peer_from_json(p).public_key for p in delta["upserts"]] == [ALICE] and delta["removed"] == [BOB]
+    alice_id = next(p[8] for p in first["upserts"] if p[0] == ALICE)
+    assert delta["counters"] == [[alice_id, 1_800_000_000, 9999, 7000]]
+    assert "upserts" not in delta and delta["removed"] == [BOB]  # counters only: no key, no addresses
     assert "config" not in delta and "iface" not in delta
+    backend.bump("wg0", ALICE, endpoint="192.0.2.99:4444")  # type: ignore[attr-defined]
+    moved = a.handle({"op": "poll"})["interfaces"]["wg0"]
+    assert [peer_from_json(p).endpoint for p in moved["upserts"]] == ["192.0.2.99:4444"] and "counters" not in moved
 
 
 def test_json_forms_round_trip_and_carry_no_secret(tmp_path: Path) -> None:
@@ -71,9 +76,22 @@ def test_a_change_is_planned_kept_and_applied_as_previewed(tmp_path: Path) -> No
 
 def test_serve_answers_line_by_line_until_the_session_ends(tmp_path: Path) -> None:
     a, _ = agent(tmp_path)
-    requests = b'{"id": 7, "op": "hello", "version": 1}\n{"id": 8, "op": "poll"}\n'
+    requests = b'{"id": 7, "op": "hello", "version": %d}\n{"id": 8, "op": "poll"}\n' % VERSION
     out = io.BytesIO()
     assert serve(io.BytesIO(requests), out, a) == 0
     answers = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [x["id"] for x in answers] == [7, 8] and all(x["ok"] for x in answers)
     assert serve(io.BytesIO(b"not json\n"), io.BytesIO(), a) == 1
+
+
+def test_context_gives_a_remote_form_what_a_local_one_gets(tmp_path: Path) -> None:
+    a, _backend = agent(tmp_path)
+    answer = a.handle({"op": "context", "interface": "wg0"})
+    assert answer["ok"], answer
+    context = answer["context"]
+    owners = {net: (key, name) for net, key, name in context["owners"]}
+    assert owners["10.8.0.2/32"][0] == ALICE and BOB in context["keys_in_use"]
+    assert context["allowed_ips"] and context["allowed_ips"] not in owners and context["peer"] is None
+    edit = a.handle({"op": "context", "interface": "wg0", "public_key": BOB})["context"]
+    assert edit["peer"]["public_key"] == BOB and not any(key == BOB for _, key, _ in edit["owners"])
+    assert "PresharedKey" not in json.dumps(edit) and isinstance(edit["peer"]["psk"], bool)

@@ -14,7 +14,8 @@ from wgtui.conf import PeerView
 from wgtui.config_source import ConfigView, PeerMeta
 from wgtui.model import InterfaceState, PeerState
 
-VERSION = 1
+VERSION = 2
+"""2: peers carry a session id, and a peer whose only change is its counters is sent as [id, handshake, rx, tx]."""
 MAX_LINE = 256 * 1024 * 1024
 """A full poll of 100,000 peers is ~20 MB; anything longer is not an agent talking."""
 
@@ -55,9 +56,22 @@ def peer_to_json(peer: PeerState) -> list[Any]:
 
 
 def peer_from_json(data: list[Any]) -> PeerState:
-    key, endpoint, ips, handshake, rx, tx, keepalive, psk = data
+    key, endpoint, ips, handshake, rx, tx, keepalive, psk = data[:8]
     return PeerState(str(key), endpoint, tuple(str(i) for i in ips), int(handshake), int(rx), int(tx),
                      int(keepalive), bool(psk))
+
+
+def only_counters(old: PeerState, new: PeerState) -> bool:
+    """Traffic moves handshakes and byte counters every poll; everything else changes when someone changes it."""
+    return (old.endpoint == new.endpoint and old.allowed_ips == new.allowed_ips
+            and old.persistent_keepalive == new.persistent_keepalive
+            and old.has_preshared_key == new.has_preshared_key)
+
+
+def with_counters(old: PeerState, data: list[Any]) -> PeerState:
+    """`old` with the counters of a `[id, handshake, rx, tx]` update."""
+    return PeerState(old.public_key, old.endpoint, old.allowed_ips, int(data[1]), int(data[2]), int(data[3]),
+                     old.persistent_keepalive, old.has_preshared_key)
 
 
 def iface_to_json(state: InterfaceState) -> dict[str, Any]:

@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from wgtui import __version__, interrupts
-from wgtui.agent.protocol import VERSION, ProtocolError, config_to_json, iface_to_json, peer_to_json, receive, send
+from wgtui.agent.protocol import (
+    VERSION,
+    ProtocolError,
+    config_to_json,
+    iface_to_json,
+    only_counters,
+    peer_to_json,
+    receive,
+    send,
+)
 from wgtui.backends.base import Backend, BackendError
 from wgtui.changes import ChangeRefused, Plan, transaction
 from wgtui.conf import ConfError
@@ -41,12 +50,15 @@ class Agent:
         self.seen: dict[str, dict[str, PeerState]] = {}
         self.seen_iface: dict[str, dict[str, Any]] = {}
         self.seen_config: dict[str, ConfigView] = {}
+        self.ids: dict[str, dict[str, int]] = {}
+        """Per interface, the session id each peer was sent with (counter updates name peers by it)."""
+        self._next_id = itertools.count(1)
         self.plans: dict[str, Any] = {}
         self._tokens = (f"p{n}" for n in itertools.count(1))
         self.handlers: dict[str, Handler] = {
             "hello": self.hello, "poll": self.poll, "plan": self.plan, "apply": self.apply,
             "session_poll": self.session_poll, "discard": self.discard, "pending": self.pending,
-            "recover": self.recover,
+            "recover": self.recover, "context": self.context,
         }
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -89,6 +101,7 @@ class Agent:
             self.seen.pop(name, None)
             self.seen_iface.pop(name, None)
             self.seen_config.pop(name, None)
+            self.ids.pop(name, None)
         return {"interfaces": {k: v for k, v in out.items() if v}, "gone": gone}
 
     def _delta(self, state: InterfaceState) -> dict[str, Any]:
@@ -98,14 +111,30 @@ class Agent:
         if self.seen_iface.get(name) != iface:
             delta["iface"] = iface
             self.seen_iface[name] = iface
+        ids = self.ids.setdefault(name, {})
         if before is None:
+            ids.clear()
             delta["reset"] = True
-            delta["upserts"] = [peer_to_json(p) for p in state.peers.values()]
+            delta["upserts"] = [self._full(p, ids) for p in state.peers.values()]
         else:
-            changed = [peer_to_json(p) for k, p in state.peers.items() if before.get(k) != p]
+            upserts, counters = [], []
+            for key, peer in state.peers.items():
+                old = before.get(key)
+                if old is None or old is peer or old == peer:
+                    if old is None:
+                        upserts.append(self._full(peer, ids))
+                    continue
+                if only_counters(old, peer):
+                    counters.append([ids[key], peer.latest_handshake, peer.rx_bytes, peer.tx_bytes])
+                else:
+                    upserts.append(self._full(peer, ids))
             removed = [k for k in before if k not in state.peers]
-            if changed:
-                delta["upserts"] = changed
+            for key in removed:
+                ids.pop(key, None)
+            if upserts:
+                delta["upserts"] = upserts
+            if counters:
+                delta["counters"] = counters
             if removed:
                 delta["removed"] = removed
         self.seen[name] = dict(state.peers)
@@ -114,6 +143,13 @@ class Agent:
             delta["config"] = config_to_json(config)
             self.seen_config[name] = config
         return delta
+
+    def _full(self, peer: PeerState, ids: dict[str, int]) -> list[Any]:
+        """A peer in full, with its session id (a new one the first time it is sent)."""
+        ident = ids.get(peer.public_key)
+        if ident is None:
+            ident = ids[peer.public_key] = next(self._next_id)
+        return [*peer_to_json(peer), ident]
 
     # -- changes ---------------------------------------------------------------------------------------------
 
@@ -158,6 +194,18 @@ class Agent:
         plan = make_plan(args, planner)
         self.plans[token] = (plan, args)
         return {"token": token, "plan": plan_json(plan)}
+
+    def context(self, request: dict[str, Any]) -> dict[str, Any]:
+        """What a peer form on the other side is filled from: the same facts a local form gets."""
+        from wgtui.changes.form_facts import facts_to_json, form_facts
+        from wgtui.changes.planner import Planner
+        from wgtui.settings import load as load_settings
+
+        ifname = str(request["interface"])
+        planner = Planner(ifname, self.config_dir / f"{ifname}.conf", self.backend,
+                          client_settings=load_settings(self.config_dir, ifname))
+        key = request.get("public_key")
+        return {"context": facts_to_json(form_facts(planner, str(key) if key else None), planner)}
 
     def apply(self, request: dict[str, Any]) -> dict[str, Any]:
         from wgtui.changes.rotation import RotationSession

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
 
-from wgtui.agent.protocol import VERSION, config_from_json, iface_from_json, peer_from_json
+from wgtui.agent.protocol import VERSION, config_from_json, iface_from_json, peer_from_json, with_counters
 from wgtui.compat import StrEnum
 from wgtui.config_source import EMPTY, ConfigView
 from wgtui.model import InterfaceState, PeerState
@@ -57,6 +57,8 @@ class RemoteHost:
         self.configs: dict[str, ConfigView] = {}
         self._peers: dict[str, dict[str, PeerState]] = {}
         self._ifaces: dict[str, dict[str, Any]] = {}
+        self._ids: dict[str, dict[int, str]] = {}
+        """Per interface, the agent's session id of each peer -> its public key."""
         self._channel: Channel | None = None
         self._dump: DumpSession | None = None
         self._lock = threading.RLock()
@@ -162,7 +164,12 @@ class RemoteHost:
                     self.states, self.configs = states, configs
             else:
                 assert self._channel is not None
-                self._apply(self._channel.request("poll", POLL_TIMEOUT))
+                answer = self._channel.request("poll", POLL_TIMEOUT)
+                try:
+                    self._apply(answer)
+                except (KeyError, IndexError, TypeError, ValueError) as exc:
+                    # Start afresh: the next session's first poll carries everything again.
+                    raise HostError(f"the agent's poll could not be read ({type(exc).__name__}: {exc})") from None
         except HostError as exc:
             with self._lock:
                 self._close_sessions()
@@ -179,11 +186,19 @@ class RemoteHost:
                 self.configs.pop(name, None)
                 self._peers.pop(name, None)
                 self._ifaces.pop(name, None)
+                self._ids.pop(name, None)
             for name, delta in answer.get("interfaces", {}).items():
                 peers = {} if delta.get("reset") else dict(self._peers.get(name, {}))
+                ids = self._ids.setdefault(name, {})
+                if delta.get("reset"):
+                    ids.clear()
                 for item in delta.get("upserts", []):
                     peer = peer_from_json(item)
                     peers[peer.public_key] = peer
+                    ids[int(item[8])] = peer.public_key
+                for item in delta.get("counters", []):
+                    key = ids[int(item[0])]
+                    peers[key] = with_counters(peers[key], item)
                 for key in delta.get("removed", []):
                     peers.pop(key, None)
                 if "iface" in delta:
