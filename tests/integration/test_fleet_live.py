@@ -148,3 +148,21 @@ def test_the_fleet_watch_sums_each_host_and_finds_a_peer_across_hosts(hosts: Ssh
         assert watch.find(peer[:10])[0].host == "vpn-b" and watch.find("nobody") == []
     finally:
         fleet.close()
+
+
+def test_peer_apply_on_a_host_sends_the_rows_and_changes_that_host_only(hosts: SshLab, tmp_path: Path) -> None:
+    a, b = hosts.host("vpn-a"), hosts.host("vpn-b")
+    rows = tmp_path / "peers.csv"  # on the admin's machine only: the host gets the rows, not the file
+    rows.write_text("name,allowed_ips,keepalive\nprinter,10.96.1.50/32,25\nscanner,auto,\n")
+    b_conf = b.conf.read_bytes()
+    done = wgtui(hosts, "peer", "apply", "wg0", "--from", str(rows), "--host", "vpn-a", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "row 2: printer: added" in done.stdout and "— on vpn-a" in done.stdout
+    names = Document.read(a.conf).names
+    assert sorted(names.values()) == ["printer", "scanner"] and set(names) <= live_keys(hosts, a)
+    assert b.conf.read_bytes() == b_conf
+    again = wgtui(hosts, "peer", "apply", "wg0", "--from", str(rows), "--host", "vpn-a", "--yes")
+    assert again.returncode == 0 and "Nothing to do" in again.stdout, again.stderr
+    rows.write_text("name,keepalive\nprinter,99999\n")
+    bad = wgtui(hosts, "peer", "apply", "wg0", "--from", str(rows), "--host", "vpn-a", "--yes")
+    assert bad.returncode == 1 and "row 2:" in bad.stderr

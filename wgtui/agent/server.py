@@ -174,7 +174,7 @@ class Agent:
         from wgtui.cli.rotate import chosen_peers
 
         args = self._args([str(a) for a in request.get("argv", [])])
-        if args.peer_command not in ("add", "remove", "edit", "disable", "enable", "undo", "sync", "rotate"):
+        if args.peer_command not in ("add", "remove", "edit", "disable", "enable", "undo", "sync", "rotate", "apply"):
             raise ChangeRefused(f"`peer {args.peer_command}` is not a change the agent plans")
         planner, _ = open_planner(args, None if args.file_only else self.backend)
         if planner is None:
@@ -191,6 +191,15 @@ class Agent:
                 plan = session.plan
             self.plans[token] = (session, args)
             return {"token": token, "plan": plan_json(plan) if plan else None, "session": _session_json(session)}
+        if args.peer_command == "apply":
+            from wgtui.changes.batch import plan_batch, rows_from_wire
+
+            batch = plan_batch(planner, rows_from_wire(request.get("rows") or []), client_dir=args.client_config_dir)
+            outcomes = [[o.row, o.name, o.public_key, o.outcome, list(o.changes)] for o in batch.outcomes]
+            if not batch.changes_anything:
+                return {"token": None, "plan": None, "outcomes": outcomes}
+            self.plans[token] = (batch.plan, args)
+            return {"token": token, "plan": plan_json(batch.plan), "outcomes": outcomes}
         plan = make_plan(args, planner)
         self.plans[token] = (plan, args)
         return {"token": token, "plan": plan_json(plan)}

@@ -117,6 +117,11 @@ def _row(number: int, data: dict[str, Any]) -> Row:
 
 def read_rows(path: Path) -> list[Row]:
     """The rows of a JSON list of objects or a CSV file with a header row."""
+    return rows_from_wire(raw_rows(path))
+
+
+def raw_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """Each row as the file has it, with its number (the CSV line, the JSON position): what a remote host gets."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -128,11 +133,21 @@ def read_rows(path: Path) -> list[Row]:
             raise ChangeRefused(f"{path} is not valid JSON ({exc}).") from None
         if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
             raise ChangeRefused(f"{path}: the JSON must be a list of objects, one per peer.")
-        return [_row(i, d) for i, d in enumerate(data, start=1)]
+        return list(enumerate(data, start=1))
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None:
         raise ChangeRefused(f"{path} is empty: a CSV file needs a header row ({', '.join(FIELDS)}).")
-    return [_row(n, {k.strip(): v for k, v in d.items() if k}) for n, d in enumerate(reader, start=2)]
+    return [(n, {k.strip(): v for k, v in d.items() if k}) for n, d in enumerate(reader, start=2)]
+
+
+def rows_from_wire(items: Sequence[Any]) -> list[Row]:
+    """Validated rows from `raw_rows` (or the same shape sent by another wgtui)."""
+    rows = []
+    for item in items:
+        if not (isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[1], dict)):
+            raise ChangeRefused("the rows must be [number, {field: value}] pairs")
+        rows.append(_row(int(item[0]), item[1]))
+    return rows
 
 
 class _Batch:

@@ -10,6 +10,7 @@ import time
 from typing import Any, TextIO
 
 from wgtui import interrupts
+from wgtui.changes.plan import ChangeRefused
 from wgtui.cli.fleet import ssh_options, strip_fleet
 from wgtui.cli.output import confirm, err
 from wgtui.interrupts import Interrupted, signal_name
@@ -51,7 +52,17 @@ def run_remote_peer(args: argparse.Namespace, argv: list[str], spec: HostSpec, o
             return 0 if answer["recovered"] else 1
         if args.peer_command == "qr":
             raise HostError("`peer qr` reads the saved config on this machine: run it on the host")
-        answer = host.request("plan", timeout=60, argv=words)
+        rows = None
+        if args.peer_command == "apply":
+            from wgtui.changes.batch import raw_rows, rows_from_wire
+
+            rows = raw_rows(args.source)  # the file is here; the host gets its rows
+            rows_from_wire(rows)  # a bad row is refused before anything is sent
+        answer = host.request("plan", timeout=60, argv=words, rows=rows)
+        if args.peer_command == "apply" and answer.get("token") is None:
+            out.write(f"Nothing to do: every one of the {len(answer['outcomes'])} row(s) already holds on "
+                      f"{args.interface} on {spec.name}.\n")
+            return 0
         token = str(answer["token"])
         plan = answer.get("plan")
         if args.json and args.dry_run:
@@ -60,6 +71,10 @@ def run_remote_peer(args: argparse.Namespace, argv: list[str], spec: HostSpec, o
             out.write("\n")
             return 0
         if plan is not None and not args.json:
+            for number, name, key, outcome, changes in answer.get("outcomes", []):
+                if outcome != "unchanged":
+                    what = f" ({', '.join(changes)})" if changes else ""
+                    out.write(f"row {number}: {name or key}: {outcome}{what}\n")
             print_remote_plan(plan, spec.name, out)
         elif not args.json:
             out.write(f"{len(answer['session']['rotations'])} pending rotation(s) on {spec.name}.\n")
@@ -75,7 +90,7 @@ def run_remote_peer(args: argparse.Namespace, argv: list[str], spec: HostSpec, o
         err(f"Interrupted by {signal_name(exc.signum)}: a change that was being applied on {spec.name} finishes "
             "there by itself (the agent holds its signals the same way); see `wgtui show --host` for the state.")
         return exc.exit_code
-    except HostError as exc:
+    except (HostError, ChangeRefused) as exc:
         err(f"{spec.name}: {exc}")
         return 1
     finally:
