@@ -166,3 +166,50 @@ def test_peer_apply_on_a_host_sends_the_rows_and_changes_that_host_only(hosts: S
     rows.write_text("name,keepalive\nprinter,99999\n")
     bad = wgtui(hosts, "peer", "apply", "wg0", "--from", str(rows), "--host", "vpn-a", "--yes")
     assert bad.returncode == 1 and "row 2:" in bad.stderr
+
+
+def test_the_fleet_watch_finishes_a_rotation_left_staged_on_a_host(hosts: SshLab) -> None:
+    """`peer rotate --no-wait --host` leaves the rotation staged there; once the client's new key has handshaken,
+    the fleet (nobody at that host's dashboard) moves its addresses and removes the old key."""
+    from wgtui.remote.fleet import Fleet
+    from wgtui.remote.ssh import HostSpec, SshOptions
+    from wgtui.remote.watch import FleetWatch
+
+    a = hosts.host("vpn-a")
+    old_private, new_private = keys.generate_private_key(), keys.generate_private_key()
+    old_key, new_key = keys.public_key(old_private), keys.public_key(new_private)
+    address = a.tunnel.rsplit(".", 1)[0] + ".50/32"
+    done = wgtui(hosts, "peer", "add", "wg0", "--name", "phone", "--public-key", old_key, "--allowed-ips", address,
+                 "--host", "vpn-a", "--yes")
+    assert done.returncode == 0, done.stderr
+    key_file = hosts.tmp / "phone.key"
+    key_file.write_text(old_private + "\n")
+    key_file.chmod(0o600)
+    # The client: a second wireguard-go in the host's own namespaces, keepalives forcing handshakes over loopback.
+    hosts.inside(a.pid, "wireguard-go", "wg1")
+    hosts.wg(a, "set", "wg1", "private-key", str(key_file), "listen-port", "51821", "peer", a.public_key,
+             "endpoint", "127.0.0.1:51820", "allowed-ips", f"{a.tunnel}/32", "persistent-keepalive", "1")
+    hosts.inside(a.pid, "ip", "link", "set", "wg1", "up")
+
+    started = wgtui(hosts, "peer", "rotate", "wg0", "phone", "--public-key", new_key, "--no-wait", "--host", "vpn-a",
+                    "--yes")
+    assert started.returncode == 0, started.stderr
+    assert {old_key, new_key} <= live_keys(hosts, a)
+    fleet = Fleet([HostSpec("vpn-a", "vpn-a")], SshOptions(ssh_config=hosts.config))
+    watch = FleetWatch(fleet, interval=0.5)
+    try:
+        (summary,) = watch.tick()
+        assert summary.pending == 1 and watch.watch("vpn-a").due_rotations() == []  # not yet: the old key is in use
+        key_file.write_text(new_private + "\n")
+        hosts.wg(a, "set", "wg1", "private-key", str(key_file))  # the client takes its new config
+        deadline = time.monotonic() + 30
+        while old_key in live_keys(hosts, a) and time.monotonic() < deadline:
+            (summary,) = watch.tick()
+            time.sleep(0.5)
+        assert old_key not in live_keys(hosts, a) and summary.rotation_error is None
+        text = a.conf.read_text()
+        assert old_key not in text and new_key in text and address in hosts.wg(a, "show", "wg0", "allowed-ips")
+        (summary,) = watch.tick()
+        assert summary.pending == 0
+    finally:
+        fleet.close()

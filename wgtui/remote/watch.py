@@ -16,6 +16,7 @@ from wgtui.monitor import InterfaceSummary, Monitor, PeerRow, Update
 from wgtui.remote.backend import RemoteBackend
 from wgtui.remote.fleet import Fleet
 from wgtui.remote.host import Health, Mode, RemoteHost
+from wgtui.remote.ssh import HostError
 
 STALE_AFTER_POLLS = 3
 """A host whose last answer is older than this many poll intervals is shown stale."""
@@ -41,6 +42,7 @@ class HostSummary:
     """Peers on which the interface and the file disagree."""
     pending: int
     """Staged key rotations waiting for the client's first handshake."""
+    rotation_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,8 @@ class HostWatch:
         self.summaries: dict[str, InterfaceSummary] = {}
         self.drift: dict[str, set[str]] = {}
         self.pending: dict[str, set[str]] = {}
+        self.rotation_error: str | None = None
+        """Why a due rotation could not be finished on the last tick (None: nothing went wrong)."""
 
     def take(self) -> Update:
         """Turn the host's latest state into rows (no network: the fleet polled it already)."""
@@ -93,6 +97,36 @@ class HostWatch:
             self.summaries.pop(gone, None)
         return update
 
+    def due_rotations(self) -> list[str]:
+        """Interfaces with a staged rotation whose new key has handshaken: its move and old-key removal are due."""
+        due = []
+        for ifname, pending in self.pending.items():
+            rows = self.rows.get(ifname, {})
+            for key in pending:
+                meta = rows[key].meta
+                new = rows.get(meta.rotating_to) if meta is not None and meta.rotating_to else None
+                if new is not None and new.peer.latest_handshake > 0:
+                    due.append(ifname)
+                    break
+        return due
+
+    def finish_due(self) -> str | None:
+        """Ask the agent to finish the rotations that are due (as `wgtui peer pending --finish` there); the
+        fleet view thus completes rotations that a `--no-wait` command or a closed dashboard left staged.
+        Returns what went wrong, if anything."""
+        if self.host.mode is not Mode.AGENT or self.host.health is not Health.LIVE:
+            return None
+        problems = []
+        for ifname in self.due_rotations():
+            try:
+                answer = self.host.request("pending", interface=ifname, finish=True)
+            except HostError as exc:
+                problems.append(f"{ifname}: {exc}")
+                continue
+            if answer.get("exit"):
+                problems.append(f"{ifname}: {answer.get('stderr') or 'a rotation could not be finished'}")
+        return "; ".join(problems) or None
+
     def summary(self) -> HostSummary:
         host = self.host
         sums = self.summaries.values()
@@ -101,15 +135,17 @@ class HostWatch:
             latency=host.latency, age=host.age(), interfaces=len(self.summaries),
             online=sum(s.online for s in sums), total=sum(s.total for s in sums),
             rx_rate=sum(s.rx_rate for s in sums), tx_rate=sum(s.tx_rate for s in sums),
-            drift=sum(len(d) for d in self.drift.values()), pending=sum(len(p) for p in self.pending.values()))
+            drift=sum(len(d) for d in self.drift.values()), pending=sum(len(p) for p in self.pending.values()),
+            rotation_error=self.rotation_error)
 
 
 class FleetWatch:
     """Every host of the fleet, polled together; `tick()` once per interval from one (non-UI) thread."""
 
     def __init__(self, fleet: Fleet, *, interval: float = 2.0, online_after: float = REJECT_AFTER_TIME,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, finish_rotations: bool = True) -> None:
         self.fleet = fleet
+        self.finish_rotations = finish_rotations
         self.interval = interval
         self.watches = [HostWatch(h, interval, online_after, clock) for h in fleet.hosts]
 
@@ -118,6 +154,8 @@ class FleetWatch:
         for watch in self.watches:
             watch.host.mark_stale(self.interval * STALE_AFTER_POLLS)
             watch.take()
+            if self.finish_rotations:
+                watch.rotation_error = watch.finish_due()
         return self.summaries()
 
     def summaries(self) -> list[HostSummary]:
