@@ -1,4 +1,4 @@
-"""Writes the README's screenshots (SVG) from the demo backend: dashboard, detail, help, a diff preview."""
+"""Writes the README's screenshots (SVG) from the demo backend: dashboard, detail, help, add form, a diff preview."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from wgtui.ui.app import AppOptions, WgtuiApp  # noqa: E402
 
 OUT = ROOT / "screenshots"
 START = 1_800_000_000.0
+CLIENT_KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+"""A client's own public key, pasted into the add form (the screenshot shows the form's state as text)."""
 
 
 class SteppedClock:
@@ -55,6 +57,8 @@ async def main() -> None:
     for name, keys, size in (
         ("dashboard", [], (100, 30)),
         ("dashboard-80x24", [], (80, 24)),
+        ("dashboard-200x50", [], (200, 50)),
+        ("add-form", ["a", *"dora-laptop", "tab", "right", "tab", *CLIENT_KEY, "tab", "tab", "space"], (100, 30)),
         ("detail", ["down", "enter"], (100, 30)),
         ("help", ["question_mark"], (100, 30)),
         ("remove-preview", ["down", "d", "y"], (100, 30)),

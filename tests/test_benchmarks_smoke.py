@@ -73,8 +73,21 @@ def test_terminal_bytes() -> None:
         assert results[1].value > 0 and results[2].value > 0
 
 
+@pytest.mark.netns
+def test_fleet_over_ssh() -> None:
+    from benchmarks import bench_fleet
+    from tests.sshlab import skip_reason
+
+    results = sane(bench_fleet.run(hosts=2, peers=20, seconds=2),
+                   allow_skip=(netns.skip_reason() or skip_reason()) is not None)
+    if results[0].unit != "skipped":
+        idle_wire, idle_cpu, busy_wire, busy_cpu = results
+        assert 0 < idle_wire.value < busy_wire.value and idle_cpu.value > 0 and busy_cpu.value > 0
+
+
 def test_run_all_knows_every_benchmark() -> None:
-    assert set(run_all.BENCHMARKS) == {"startup", "poll", "ui_tick", "keys", "memory", "terminal", "poll_kernel"}
+    assert set(run_all.BENCHMARKS) >= {"startup", "poll", "ui_tick", "keys", "memory", "terminal", "poll_kernel",
+                                       "fleet"}
 
 
 @pytest.mark.kernel

@@ -10,6 +10,8 @@ from wgtui.model import PeerStatus
 
 STATUS_GLYPH = {PeerStatus.ONLINE: "●", PeerStatus.STALE: "◐", PeerStatus.NEVER: "○"}
 """Shapes differ as well as colours, so the state reads without colour (NO_COLOR, monochrome terminals)."""
+DISABLED_GLYPH = "⊘"
+"""A peer commented out in the file and off the interface (`wgtui peer disable`, PiVPN's `-off`)."""
 
 
 def size(n: int) -> str:

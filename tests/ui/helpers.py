@@ -4,7 +4,7 @@ Pilot helpers the UI tests share: wait for a condition or a screen, read a widge
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,7 +16,7 @@ from tests.fakes import Clock
 from wgtui.backends.base import Backend
 from wgtui.backends.demo import DemoBackend
 from wgtui.ui.app import AppOptions, WgtuiApp
-from wgtui.ui.screens.peer_form import PeerForm
+from wgtui.ui.dialogs.peer_form import PeerForm
 
 S = TypeVar("S", bound=Screen[Any])
 
@@ -93,3 +93,21 @@ def done(app: WgtuiApp) -> None:
     """No flow ended in an unexpected error, and none is still open."""
     assert app.changes.failure is None
     assert not app.changes.busy
+
+
+def steps(app: WgtuiApp, clock: Clock, *script: str | type[Any]) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """For snapshots: poll twice, then press keys (strings) and wait for screens (classes), in order."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        app.poll_now()
+        clock.tick()
+        app.poll_now()
+        await pilot.pause()
+        for step in script:
+            if isinstance(step, str):
+                await pilot.press(step)
+            else:
+                await until(pilot, lambda step=step: isinstance(app.screen, step))
+        await pilot.pause()
+
+    return run

@@ -139,7 +139,7 @@ async def test_help_and_vanishing_interface(tmp_path: Path) -> None:
         app.poll_now()
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        assert "--online-after" in screen_text(app)
+        assert "--online-after" in app.screen.plain
         await pilot.press("escape")
         backend.gone.add("wg0")
         clock.tick()

@@ -1,4 +1,4 @@
-"""SVG snapshots of the main screens at 80x24 and 120x40 on the deterministic demo backend.
+"""SVG snapshots of the main screens at 80x24, 120x40 and 200x50 on the deterministic demo backend.
 
 A failing snapshot is a question: open snapshot_report.html and look at the difference before updating.
 """
@@ -29,7 +29,7 @@ def prepared(tmp_path: Path, polls: int = 90) -> tuple[Any, Callable[[Pilot[None
     return app, run_before
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
 def test_dashboard(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]) -> None:
     app, run_before = prepared(tmp_path)
     assert snap_compare(app, terminal_size=size, run_before=run_before)

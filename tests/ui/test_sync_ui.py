@@ -7,8 +7,8 @@ from pathlib import Path
 from tests.ui.helpers import demo, done, first_poll, screen, screen_text, started, until
 from wgtui.conf import Document
 from wgtui.drift import Drift
-from wgtui.ui.screens.diff_preview import DiffPreview
-from wgtui.ui.screens.sync import SyncScreen
+from wgtui.ui.dialogs.diff_preview import DiffPreview
+from wgtui.ui.dialogs.sync import SyncScreen
 
 
 async def test_sync_adopts_the_live_only_peer_and_brings_up_the_file_only_one(tmp_path: Path) -> None:
@@ -49,7 +49,7 @@ async def test_choosing_the_files_side_for_a_live_only_peer_warns_of_its_removal
         chooser = await screen(pilot, SyncScreen)
         await pilot.press("f")  # every peer: the file wins
         assert set(chooser.sides.values()) == {"file"}
-        assert "REMOVE it from the interface" in screen_text(app)
+        assert "it is REMOVED from the interface" in screen_text(app)
         await pilot.press("enter")
         preview = await screen(pilot, DiffPreview)
         assert any("REMOVED" in w for w in preview.plan.warnings) and preview.plan.diff == ""

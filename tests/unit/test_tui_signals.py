@@ -23,8 +23,8 @@ from wgtui import interrupts
 from wgtui.backends.demo import DemoBackend
 from wgtui.conf import Document
 from wgtui.model import PeerUpdate
-from wgtui.ui.screens.diff_preview import DiffPreview
-from wgtui.ui.screens.peer_form import PeerForm
+from wgtui.ui.dialogs.diff_preview import DiffPreview
+from wgtui.ui.dialogs.peer_form import PeerForm
 from wgtui.ui.widgets.peer_table import PeerTable
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -30,7 +30,7 @@ def rotation_json(meta: PeerMeta | None, peers: Mapping[str, PeerState]) -> dict
             "state": "handshaken" if new is not None and new.latest_handshake > 0 else "waiting"}
 
 
-DISABLED_GLYPH = "⊘"
+DISABLED_GLYPH = fmt.DISABLED_GLYPH
 """A disabled peer: neither online, stale nor never, and a different shape from all three."""
 
 

@@ -1,0 +1,1 @@
+"""Provides the Textual dashboard: the only part of wgtui that imports Textual or Rich."""

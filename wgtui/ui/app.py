@@ -3,31 +3,52 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.driver import Driver
 from textual.screen import Screen
 
 from wgtui.backends.base import Backend
 from wgtui.backends.locked import LockedBackend
 from wgtui.changes.audit import AUDIT_LOG
+from wgtui.changes.handshake_watch import HandshakeWatch
 from wgtui.config_source import ConfigSource
 from wgtui.interrupts import signal_name
 from wgtui.model import REJECT_AFTER_TIME
 from wgtui.monitor import Monitor, Update
 from wgtui.settings import load as load_settings
 from wgtui.store import StoreError
+from wgtui.ui import keymap, prefs
+from wgtui.ui.columns import TITLES
+from wgtui.ui.disabled_rows import RecordingConfig
 from wgtui.ui.flows import ChangeFlows, interrupted_configs
 from wgtui.ui.key_age import OVERDUE
-from wgtui.ui.messages import ChangeKind, ChangeRequested, RotationsHandshaken
-from wgtui.ui.screens.dashboard import SORT_CYCLE, SORT_TITLES, DashboardScreen
+from wgtui.ui.messages import (
+    ChangeKind,
+    ChangeRequested,
+    RedrawAsked,
+    RotationsHandshaken,
+    RotationsWaiting,
+    ViewChosen,
+)
+from wgtui.ui.peer_rows import SORTS, order_words
+from wgtui.ui.screen_diff import ScreenDiff
+from wgtui.ui.screens.dashboard import DashboardScreen
 from wgtui.ui.screens.help import HelpScreen
+from wgtui.ui.words import for_this_user
+
+FULL_REDRAW_SECONDS = 60.0
+"""How long text that another program wrote on the terminal can stay: the screen diff writes only the cells it
+changed, so it would stay until those cells change. A full frame every minute costs one screen of output (see
+README's measurements); Ctrl+L does the same at once."""
 
 
 @dataclass(frozen=True)
@@ -44,28 +65,39 @@ class AppOptions:
     autostart: bool = True
     """Poll in a thread; tests turn it off and call poll_now() for deterministic frames."""
     clock: Callable[[], float] = time.time
+    remember: Path | None = None
+    """Where the dashboard's sort and columns are remembered. None: the user's default (prefs.default_path) when
+    the app runs for real (autostart), nowhere when a test or a benchmark drives it."""
 
 
 class WgtuiApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "wgtui"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("question_mark", "help", "Help", id="app.help"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.APP)
 
     def __init__(self, backend: Backend, options: AppOptions | None = None) -> None:
+        self.screen_diff = ScreenDiff()
+        """The driver's screen diff (a real terminal only): invalidated for a full redraw. Made before App's own
+        __init__, which asks for the driver class."""
         super().__init__()
         # The poll thread and the change workers share one backend: serialise them.
         self.backend = LockedBackend(backend)
         self.options = options = options or AppOptions()
         self.clock = options.clock
+        self.configs = RecordingConfig(ConfigSource(options.config_dir))
         self.monitor = Monitor(self.backend, interval=options.interval, online_after=options.online_after,
-                               interfaces=options.interfaces, config_for=ConfigSource(options.config_dir),
-                               clock=options.clock)
+                               interfaces=options.interfaces, config_for=self.configs, clock=options.clock)
+        self.handshakes = HandshakeWatch(self.backend, self._handshaken_now)
+        """Reads ten times a second while a young rotation waits, so its move follows the client's switch within
+        about 0.1 s (the monitor's pace is a second), wherever the rotation was started."""
+        self.prefs_path = options.remember or (prefs.default_path() if options.autostart else None)
+        view, self.prefs_problem = prefs.load(self.prefs_path) if self.prefs_path else (prefs.ViewPrefs(), None)
+        self.notice = for_this_user(options.notice, os.geteuid())
+        """The demo notice as this user should read it: root is never told to start with sudo."""
         self.dashboard = DashboardScreen(options, is_demo=self.is_demo, history=self.monitor.history,
-                                         key_policy=self.key_policy)
-        self.changes = ChangeFlows(self)
+                                         key_policy=self.key_policy, view=view, notice=self.notice)
+        self.changes = ChangeFlows(self, self.dashboard)
+        self.full_redraws = 0
         self.stopped_by: int | None = None
         """The signal (SIGTERM, SIGHUP, SIGINT) that ended the app, for the exit code."""
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -86,18 +118,31 @@ class WgtuiApp(App[None]):
         # dashboard that redraws every second costs a fraction of the bytes over SSH.
         from wgtui.ui.screen_diff import diffing
 
-        return diffing(super().get_driver_class())
+        return diffing(super().get_driver_class(), self.screen_diff)
 
     def on_mount(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.push_screen(self.dashboard)
-        if self.options.notice:
-            self.notify(self.options.notice, title="Demo backend", severity="warning", timeout=12)
+        if self.notice:
+            self.notify(self.notice, title="Demo backend", severity="warning", timeout=12, markup=False)
+        if self.prefs_problem:
+            self.notify(self.prefs_problem, title="Remembered view", severity="warning", markup=False)
         if self.options.autostart:
             self.monitor.start(self._from_monitor)
+        self.set_interval(FULL_REDRAW_SECONDS, self.full_redraw)
         waiting = interrupted_configs(self.options.config_dir)  # one listdir: journals left by kill -9 or a crash
         if waiting:
             self.changes.recover_interrupted(waiting, self.options.read_only)
+
+    def full_redraw(self) -> None:
+        """Write every cell of the terminal again: what another program wrote over the dashboard goes."""
+        self.full_redraws += 1
+        self.screen_diff.invalidate()
+        self.dashboard.redraw_all()
+        self.screen.refresh(repaint=True)
+
+    def on_redraw_asked(self, _message: RedrawAsked) -> None:
+        self.full_redraw()
 
     def signal_from_handler(self, signum: int) -> None:
         """SIGTERM, SIGHUP (the SSH session dropped) or SIGINT outside a change: leave cleanly. Called in the signal
@@ -121,16 +166,21 @@ class WgtuiApp(App[None]):
         self.exit(message=message or None)
 
     def _from_monitor(self, update: Update) -> None:
+        configs = self.configs.latest()  # the file as this very poll read it: its disabled peers go with the rows
         try:
             # Blocks the poll thread until the UI has applied the update: polls cannot pile up behind a busy UI.
-            self.call_from_thread(self.dashboard.apply_update, update)
+            self.call_from_thread(self.dashboard.apply_update, update, configs)
         except RuntimeError:
             self.monitor.stop()  # the app is shutting down
+        except Exception:
+            if not (self._exit or self.dashboard._closing or self.dashboard._closed):
+                raise
+            self.monitor.stop()  # a poll that arrived while the screens were being taken down (NoMatches)
 
     def poll_now(self) -> Update:
         """Poll on the UI thread and apply the result (tests, and after a change)."""
         update = self.monitor.poll_once()
-        self.dashboard.apply_update(update)
+        self.dashboard.apply_update(update, self.configs.latest())
         return update
 
     async def action_quit(self) -> None:
@@ -141,64 +191,92 @@ class WgtuiApp(App[None]):
     def action_help(self) -> None:
         source = ("simulated interfaces (demo backend): nothing real is read or changed" if self.is_demo
                   else "the kernel through netlink, userspace WireGuard through /var/run/wireguard/*.sock")
-        self.push_screen(HelpScreen(self.options.online_after, self.options.notice, source,
+        self.push_screen(HelpScreen(keymap.help_rows(self.screen), self.options.online_after, self.notice, source,
                                     read_only=self.options.read_only))
+
+    # -- messages from the screens ---------------------------------------------------------------------------
 
     def on_change_requested(self, message: ChangeRequested) -> None:
         changes, ifname, keys = self.changes, message.ifname, message.keys
-        if message.kind is ChangeKind.ADD:
+        kind = message.kind
+        if kind is ChangeKind.ADD:
             changes.add(ifname)
-        elif message.kind is ChangeKind.EDIT:
+        elif kind is ChangeKind.EDIT:
             changes.edit(ifname, keys[0])
-        elif message.kind is ChangeKind.REMOVE:
+        elif kind is ChangeKind.REMOVE:
             changes.remove(ifname, keys[0])
-        elif message.kind is ChangeKind.ROTATE:
+        elif kind is ChangeKind.ROTATE:
             changes.rotate(ifname, keys)
-        elif message.kind is ChangeKind.SYNC:
+        elif kind is ChangeKind.SYNC:
             changes.sync(ifname)
-        elif message.kind is ChangeKind.CLIENT_CONFIG:
+        elif kind is ChangeKind.CLIENT_CONFIG:
             changes.client_config(ifname, keys[0], message.name)
-        elif message.kind is ChangeKind.PENDING_ROTATIONS:
+        elif kind is ChangeKind.PENDING_ROTATIONS:
             changes.pending_rotations(ifname)
+        elif kind is ChangeKind.DISABLE:
+            changes.disable(ifname, keys[0])
+        elif kind is ChangeKind.ENABLE:
+            changes.enable(ifname, keys[0])
+        elif kind is ChangeKind.UNDO:
+            changes.undo(ifname)
+        elif kind is ChangeKind.INIT:
+            changes.init(ifname)
 
     def on_rotations_handshaken(self, message: RotationsHandshaken) -> None:
         self.changes.handshaken(message.ifname, message.pairs)
 
+    def on_rotations_waiting(self, message: RotationsWaiting) -> None:
+        if not self.options.read_only:
+            self.handshakes.update(message.ifname, message.waiting)
+
+    def _handshaken_now(self, ifname: str, pairs: list[tuple[str, str]]) -> None:
+        """From the handshake watch's thread."""
+        try:
+            self.call_from_thread(self.changes.handshaken, ifname, pairs)
+        except RuntimeError:
+            self.handshakes.stop()  # the app is shutting down
+
+    def on_view_chosen(self, message: ViewChosen) -> None:
+        if self.prefs_path is not None:
+            self._remember(self.prefs_path, message.prefs)
+
+    @work(thread=True, exclusive=True, group="prefs", exit_on_error=False)
+    def _remember(self, path: Path, view: prefs.ViewPrefs) -> None:
+        # fsync on a slow disk must not hold up the table; `exclusive` keeps only the latest choice waiting.
+        try:
+            prefs.save(path, view)
+        except (StoreError, OSError) as exc:
+            self.call_from_thread(self.notify, f"The view was not remembered: {exc}", severity="warning",
+                                  markup=False)
+
     def on_unmount(self) -> None:
         self.changes.shutdown()
+        self.handshakes.stop()
         self.monitor.stop()
+
+    # -- the command palette: the same bindings, by name -----------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        for row in keymap.help_rows(screen):
+            # Moving the cursor is no command, and Textual lists its own (quit, keys) already.
+            if not row.available or row.namespace is None or row.group in (None, keymap.Group.MOVE,
+                                                                            keymap.Group.APP):
+                continue
+            title = row.text[0].upper() + row.text[1:]
+            yield SystemCommand(title, f"key: {row.keys}", self._runner(row.action, row.namespace))
+        if screen is not self.dashboard:
+            return
         dash = self.dashboard
-        for sort in SORT_CYCLE:
-            yield SystemCommand(f"Sort by {SORT_TITLES[sort]}", f"Order peers by {SORT_TITLES[sort]}",
+        for sort in SORTS:
+            yield SystemCommand(f"Sort by {TITLES[sort]}", f"Order peers by {TITLES[sort]}: "
+                                f"{order_words(sort, False)} (S reverses)",
                                 lambda sort=sort: dash.set_sort(sort))  # type: ignore[misc]
-        if not self.options.read_only:
-            yield SystemCommand("Add a peer", "Form → diff preview → apply live and to the file (a)",
-                                dash.action_add_peer)
-            yield SystemCommand("Edit the highlighted peer", "Name, allowed IPs, keepalive, endpoint (e)",
-                                dash.action_edit_peer)
-            yield SystemCommand("Remove the highlighted peer", "Confirm → diff preview → apply (d)",
-                                dash.action_remove_peer)
-            yield SystemCommand("Rotate the highlighted peer's key", "Staged, now, or preshared key only; with "
-                                "marks: every marked peer in one staged session (r)", dash.action_rotate_peer)
-            yield SystemCommand("Pending rotations", "Watch, finish or cancel the rotations waiting for their new "
-                                "key's first handshake on this interface (R)", dash.action_pending_rotations)
-            yield SystemCommand("Mark every peer shown", "Mark the peers the filter shows, to rotate them together (m)",
-                                dash.action_mark_shown)
-            yield SystemCommand("Clear the marks", "Unmark every peer of this interface (u)", dash.action_clear_marks)
-            yield SystemCommand("Show the saved client config", "The config and QR code wgtui saved for the "
-                                "highlighted peer (c)", dash.action_client_config)
-            yield SystemCommand("Sync file and interface", "Resolve drift peer by peer, choosing which side wins (y)",
-                                dash.action_sync)
-        yield SystemCommand("Reverse sort order", "Flip the current order", dash.action_sort_reverse)
-        yield SystemCommand("Filter peers", "Show only peers matching a text", dash.action_filter)
         yield SystemCommand("Show overdue keys", "Filter on `overdue`: keys older than the rotation policy "
-                            "(--max-key-age, or max_key_age in wgtui.json)",
-                            lambda: dash.action_filter(OVERDUE))
-        yield SystemCommand("Toggle full public keys", "Show keys in full or shortened", dash.action_toggle_keys)
-        yield SystemCommand("Toggle detail pane", "Hide or show the pane under the table", dash.action_toggle_pane)
-        for name in sorted(dash.models):
+                            "(--max-key-age, or max_key_age in wgtui.json)", lambda: dash.action_filter(OVERDUE))
+        for name in sorted(dash.book.models):
             yield SystemCommand(f"Switch to interface {name}", f"Show the peers of {name}",
                                 lambda name=name: dash.switch_to(name))  # type: ignore[misc]
+
+    def _runner(self, action: str, namespace: object) -> Callable[[], object]:
+        return lambda: self.run_action(action, namespace)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from rich.text import Text
 from textual.worker import Worker, WorkerFailed
@@ -21,16 +21,20 @@ from wgtui.changes.transaction import ApplyResult
 from wgtui.client_config import ClientConfig, client_config_path
 from wgtui.client_sync import check_saved
 from wgtui.conf import ConfError
+from wgtui.drift import file_peers
+from wgtui.monitor import PeerRow
 from wgtui.settings import ClientSettings
 from wgtui.settings import load as load_settings
 from wgtui.settings import save as save_settings
 from wgtui.store import StoreError
+from wgtui.ui.dialogs.client_config import ClientConfigScreen
+from wgtui.ui.dialogs.confirm import ConfirmScreen, MessageScreen
+from wgtui.ui.dialogs.diff_preview import Choice, DiffPreview
+from wgtui.ui.dialogs.peer_form import FormValues, PeerForm, form_context
+from wgtui.ui.dialogs.sync import SyncScreen, drift_items
+from wgtui.ui.disabled_rows import DISABLED_GLYPH, is_disabled
+from wgtui.ui.operation_flows import OperationFlows
 from wgtui.ui.rotation_flows import RotationFlows
-from wgtui.ui.screens.client_config import ClientConfigScreen
-from wgtui.ui.screens.confirm import ConfirmScreen, MessageScreen
-from wgtui.ui.screens.diff_preview import APPLY, SAVE_CONFIG_OFF, DiffPreview
-from wgtui.ui.screens.peer_form import PeerForm, form_context
-from wgtui.ui.screens.sync import SyncScreen, drift_items
 
 if TYPE_CHECKING:
     from wgtui.ui.app import WgtuiApp
@@ -52,17 +56,33 @@ def _plain(plan: Plan) -> tuple[Plan, Sequence[str] | None]:
     return plan, None
 
 
+Confirmed = tuple[T, Planner] | tuple[None, Planner]
+"""What to apply (None: cancelled), and the planner it was worked out with."""
+
+
+class Dashboard(Protocol):
+    """What the flows need of the dashboard: given to ChangeFlows, never reached through the app."""
+
+    select_when_seen: tuple[str, str] | None
+
+    def row_of(self, ifname: str, key: str) -> PeerRow | None: ...
+
+    def clear_marks(self, ifname: str) -> None: ...
+
+
 class ChangeFlows:
     """One change at a time, each a linear async flow in a worker: screens are awaited, blocking calls
     (planning, applying, rotation steps) run in thread workers, so the dashboard keeps updating."""
 
-    def __init__(self, app: WgtuiApp) -> None:
+    def __init__(self, app: WgtuiApp, dashboard: Dashboard) -> None:
         self.app = app
+        self.dashboard = dashboard
         self.busy = False
         self.lock = threading.Lock()
         """Held around every change the app makes (flows, rotation sessions, finishing rotations seen handshaking):
         the config's lock refuses a second holder at once, even another thread of this process."""
         self.rotations = RotationFlows(self)
+        self.operations = OperationFlows(self)
         self.last_result: ApplyResult | None = None
         self.failure: BaseException | None = None
         """An unexpected error that ended a flow (shown to the user; tests assert there is none)."""
@@ -74,10 +94,10 @@ class ChangeFlows:
     # -- entry points ----------------------------------------------------------------------------------------
 
     def add(self, ifname: str) -> None:
-        self._start(self._add(ifname), "add")
+        self._start(self._form(ifname), "add")
 
     def edit(self, ifname: str, key: str) -> None:
-        self._start(self._edit(ifname, key), "edit")
+        self._start(self._form(ifname, key), "edit")
 
     def remove(self, ifname: str, key: str) -> None:
         self._start(self._remove(ifname, key), "remove")
@@ -98,6 +118,18 @@ class ChangeFlows:
 
     def client_config(self, ifname: str, key: str, name: str) -> None:
         self._start(self._client_config(ifname, key, name), "client-config")
+
+    def disable(self, ifname: str, key: str) -> None:
+        self._start(self.operations.disable(ifname, key), "disable")
+
+    def enable(self, ifname: str, key: str) -> None:
+        self._start(self.operations.enable(ifname, key), "enable")
+
+    def undo(self, ifname: str) -> None:
+        self._start(self.operations.undo(ifname), "undo")
+
+    def init(self, ifname: str) -> None:
+        self._start(self.operations.write_config(ifname), "init")
 
     def shutdown(self) -> None:
         """wgtui is closing: nothing is cancelled. A staged rotation still waiting stays pending in the file and on
@@ -154,13 +186,20 @@ class ChangeFlows:
             raise ChangeRefused(f"{path}: {exc}") from None
 
     async def planner(self, ifname: str) -> Planner:
+        """A planner for a change of `ifname`. Where the interface has no config file, wgtui init is offered first
+        (its file previewed, keys masked) instead of a refusal: ChangeRefused only if that is declined or refused."""
+        path = self.config_dir / f"{ifname}.conf"
+        exists = await self.thread(lambda: os.path.lexists(path), "config-exists")
+        if not exists and not await self.operations.init(ifname, before_change=True):
+            raise ChangeRefused(f"Nothing was changed: {ifname} has no config file ({path}), and wgtui changes a peer "
+                                "in the file and on the interface together.")
         return await self.thread(lambda: self.planner_now(ifname), "planner")
 
     def cancelled(self) -> None:
         self.app.notify("Cancelled: nothing was changed.", timeout=3)
 
     def select(self, ifname: str, key: str) -> None:
-        self.app.dashboard.select_when_seen = (ifname, key)
+        self.dashboard.select_when_seen = (ifname, key)
 
     async def _recover(self, configs: list[Path], read_only: bool) -> None:
         for config in configs:
@@ -190,34 +229,40 @@ class ChangeFlows:
         await self.app.push_screen_wait(MessageScreen(title, body, severity="error"))
 
     async def confirm(self, planner: Planner, make: Callable[[Planner], T], view: View[T], *,
-                       first: T | None = None, apply_label: str = "Apply", offer: bool = True) -> T | None:
-        """Preview until the user applies or cancels. Turning SaveConfig off first is a change of its own
-        (previewed and applied the same way); the asked change is then worked out again on the new file."""
+                       first: T | None = None, apply_label: str = "Apply", offer: bool = True,
+                       cancel_label: str = "Cancel", quiet: bool = False) -> Confirmed[T]:
+        """Preview until the user applies or cancels: (what to apply or None, the planner it was made with). Turning
+        SaveConfig off first is a change of its own (previewed and applied the same way); the asked change is then
+        worked out again on the new file, by a new planner. `quiet`: a cancel is the caller's to report."""
         item = first if first is not None else await self.thread(lambda: make(planner), "plan")
         while True:
             plan, steps = view(item)
             choice = await self.app.push_screen_wait(DiffPreview(
-                plan, apply_label=apply_label, offer_save_config_off=offer and planner.doc.save_config, steps=steps))
-            if choice == APPLY:
-                return item
-            if choice != SAVE_CONFIG_OFF:
-                self.cancelled()
-                return None
+                plan, apply_label=apply_label, offer_save_config_off=offer and planner.doc.save_config, steps=steps,
+                cancel_label=cancel_label))
+            if choice is Choice.APPLY:
+                return item, planner
+            if choice is not Choice.SAVE_CONFIG_OFF:
+                if not quiet:
+                    self.cancelled()
+                return None, planner
             off = planner.disable_save_config()
             if await self.preview_apply(planner, _constant(off), first=off, offer=False) is None:
                 continue  # nothing was written: back to the change's own preview
             planner = await self.planner(planner.ifname)
             item = await self.thread(lambda p=planner: make(p), "plan")  # type: ignore[misc]
 
-    async def preview_apply(self, planner: Planner, make: Callable[[Planner], Plan], *, first: Plan | None = None,
-                             offer: bool = True) -> Plan | None:
-        """Preview, then apply in a thread and report. The applied plan, or None."""
-        plan = await self.confirm(planner, make, _plain, first=first, offer=offer)
-        if plan is None:
-            return None
+    async def apply(self, plan: Plan) -> Plan | None:
+        """Apply in a thread and report. The applied plan, or None."""
         result = await self.thread(lambda: self.locked(lambda: transaction.run(plan, self.app.backend)), "apply")
         await self.report(result)
         return plan if result.ok and self.app.stopped_by is None else None
+
+    async def preview_apply(self, planner: Planner, make: Callable[[Planner], Plan], *, first: Plan | None = None,
+                             offer: bool = True, apply_label: str = "Apply") -> Plan | None:
+        """Preview, then apply in a thread and report. The applied plan, or None."""
+        plan, _planner = await self.confirm(planner, make, _plain, first=first, offer=offer, apply_label=apply_label)
+        return None if plan is None else await self.apply(plan)
 
     def client_screen(self, plan: Plan, client: ClientConfig) -> ClientConfigScreen:
         name = plan.peer_name or keys.short_key(plan.public_key)
@@ -227,14 +272,25 @@ class ChangeFlows:
 
     # -- the flows -------------------------------------------------------------------------------------------
 
-    async def _add(self, ifname: str) -> None:
+    async def _form(self, ifname: str, key: str | None = None) -> None:
+        """The form, its preview, and back to the form with everything typed when the preview is cancelled."""
         planner = await self.planner(ifname)
-        context = await self.thread(lambda: form_context(planner), "form-context")
-        answer = await self.app.push_screen_wait(PeerForm(context, planner.settings))
-        if answer is None:
-            return self.cancelled()
-        plan = await self.preview_apply(planner, answer.make, first=answer.plan)
-        if plan is None:
+        context = await self.thread(lambda: form_context(planner, key), "form-context")
+        values: FormValues | None = None
+        while True:
+            answer = await self.app.push_screen_wait(PeerForm(context, planner.settings, values))
+            if answer is None:
+                return self.cancelled()
+            chosen, used = await self.confirm(planner, answer.make, _plain, first=answer.plan,
+                                              cancel_label="Back to the form", quiet=True)
+            if chosen is not None:
+                break
+            values = answer.values
+            if used is not planner:  # SaveConfig was turned off meanwhile: the form works on the new file
+                planner = used
+                context = await self.thread(lambda p=used: form_context(p, key), "form-context")  # type: ignore[misc]
+        plan = await self.apply(chosen)
+        if plan is None or key is not None:
             return
         if answer.settings is not None:
             await self._remember(ifname, answer.settings)
@@ -248,7 +304,9 @@ class ChangeFlows:
         if not drift:
             self.app.notify(f"{ifname} and its config file agree: nothing to sync.", timeout=4)
             return
-        sides = await self.app.push_screen_wait(SyncScreen(ifname, drift_items(drift, planner.doc.names)))
+        live = planner.runtime.peers if planner.runtime is not None else {}
+        items = drift_items(drift, planner.doc.names, live, file_peers(planner.doc))
+        sides = await self.app.push_screen_wait(SyncScreen(ifname, items))
         if sides is None:
             return self.cancelled()
         await self.preview_apply(planner, lambda p: plan_sync(p, sides))
@@ -258,14 +316,6 @@ class ChangeFlows:
             await self.thread(lambda: save_settings(self.config_dir, ifname, settings), "settings")
         except (StoreError, OSError) as exc:
             self.app.notify(f"The server endpoint was not remembered: {exc}", severity="warning", markup=False)
-
-    async def _edit(self, ifname: str, key: str) -> None:
-        planner = await self.planner(ifname)
-        context = await self.thread(lambda: form_context(planner, key), "form-context")
-        answer = await self.app.push_screen_wait(PeerForm(context, planner.settings))
-        if answer is None:
-            return self.cancelled()
-        await self.preview_apply(planner, answer.make, first=answer.plan)
 
     async def _remove(self, ifname: str, key: str) -> None:
         planner = await self.planner(ifname)
@@ -278,12 +328,14 @@ class ChangeFlows:
                              ("on the interface", "yes" if peer.in_runtime else "no")):
             body.append(f"{field:>17}  ", style="dim")
             body.append(f"{value}\n")
-        model = self.app.dashboard.models.get(ifname)
-        row = model.rows.get(key) if model is not None else None
-        if row is not None:
+        row = self.dashboard.row_of(ifname, key)
+        if row is not None and not is_disabled(row):
             body.append(f"{'state':>17}  ", style="dim")
             body.append(f"{fmt.STATUS_GLYPH[row.status]} {row.status.value}, handshake "
                         f"{fmt.handshake_ago(row.peer.latest_handshake, self.app.clock())}\n")
+        elif row is not None:
+            body.append(f"{'state':>17}  ", style="dim")
+            body.append(f"{DISABLED_GLYPH} disabled\n")
         body.append("\nIts client loses the tunnel at once. The diff comes next; nothing changes before you "
                     "apply it.", style="yellow")
         if not await self.app.push_screen_wait(ConfirmScreen(f"Remove {label} from {ifname}?", body, yes="Remove",

@@ -8,10 +8,13 @@ from collections.abc import Iterable
 
 from wgtui.drift import Drift
 from wgtui.monitor import InterfaceDelta, PeerRow
+from wgtui.ui.disabled_rows import is_disabled
 
 
 def not_rotatable(row: PeerRow) -> str | None:
     """Why a peer cannot take part in a staged rotation (None: it can): marks are only for peers it can rotate."""
+    if is_disabled(row):
+        return "it is disabled (x enables it)"
     if row.file_only:
         return "it is only in the config file"
     if Drift.RUNTIME_ONLY in row.drift:

@@ -1,10 +1,11 @@
-"""Provides the messages the dashboard posts to the app: changes asked for, and rotations seen handshaking."""
+"""Provides the messages screens post to the app: changes asked for, rotations seen handshaking, the view chosen."""
 
 from __future__ import annotations
 
 from textual.message import Message
 
 from wgtui.compat import StrEnum
+from wgtui.ui.prefs import ViewPrefs
 
 
 class ChangeKind(StrEnum):
@@ -16,6 +17,11 @@ class ChangeKind(StrEnum):
     SYNC = "sync"
     CLIENT_CONFIG = "client-config"
     PENDING_ROTATIONS = "pending-rotations"
+    DISABLE = "disable"
+    ENABLE = "enable"
+    UNDO = "undo"
+    INIT = "init"
+    """Write IF.conf from the running interface (wgtui init)."""
 
 
 class ChangeRequested(Message):
@@ -38,3 +44,25 @@ class RotationsHandshaken(Message):
         super().__init__()
         self.ifname = ifname
         self.pairs = pairs
+
+
+class RotationsWaiting(Message):
+    """The pending rotations of an interface changed: new key -> (old key, started), for the fast handshake watch
+    (empty: none waits any more)."""
+
+    def __init__(self, ifname: str, waiting: dict[str, tuple[str, float]]) -> None:
+        super().__init__()
+        self.ifname = ifname
+        self.waiting = waiting
+
+
+class ViewChosen(Message):
+    """The user chose a sort, an order or the columns: the app remembers it for the next run."""
+
+    def __init__(self, prefs: ViewPrefs) -> None:
+        super().__init__()
+        self.prefs = prefs
+
+
+class RedrawAsked(Message):
+    """Ctrl+L: the whole terminal is to be written again, unchanged cells included (only the app owns the output)."""

@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wgtui.compat import StrEnum
+from wgtui.fmt import allowed_ips as allowed_text
 from wgtui.model import PeerStatus
 from wgtui.monitor import InterfaceDelta, PeerRow
 from wgtui.ui.blocklist import BlockList
+from wgtui.ui.disabled_rows import is_disabled
 from wgtui.ui.key_age import OVERDUE
 
 # Plain Python (no Textual): the table widget only draws what this model holds.
 
+
+class Sort(StrEnum):
+    """What the rows are ordered by: the state glyphs, or one of the table's columns (a column's id is its sort)."""
+
+    STATE = "state"
+    NAME = "name"
+    KEY = "key"
+    ENDPOINT = "endpoint"
+    ALLOWED = "allowed"
+    HANDSHAKE = "handshake"
+    KEY_AGE = "key_age"
+    RX_RATE = "rx_rate"
+    TX_RATE = "tx_rate"
+    RX = "rx"
+    TX = "tx"
+
+
 _STATUS_RANK = {PeerStatus.ONLINE: 0, PeerStatus.STALE: 1, PeerStatus.NEVER: 2}
+_DISABLED_RANK = 3
+"""Disabled peers (commented out in the file) after every live one: they carry nothing and cannot handshake."""
 
 
 def _ip_key(ips: tuple[str, ...]) -> tuple[int, int, int]:
@@ -42,20 +64,63 @@ def _created(row: PeerRow) -> float:
     return float("inf") if meta is None or meta.key_created is None else float(meta.key_created)
 
 
-SORTS: dict[str, Callable[[PeerRow], Any]] = {
-    "name": _name_key,
-    "state": lambda r: (_STATUS_RANK[r.status], -r.peer.latest_handshake),
-    "key": lambda r: r.peer.public_key,
-    "endpoint": lambda r: r.peer.endpoint or "~",
-    "allowed": lambda r: _ip_key(r.peer.allowed_ips),
-    "handshake": lambda r: -r.peer.latest_handshake if r.peer.latest_handshake else 1,
-    "rx_rate": lambda r: -_rate(r.rx_rate),
-    "tx_rate": lambda r: -_rate(r.tx_rate),
-    "rx": lambda r: -r.peer.rx_bytes,
-    "tx": lambda r: -r.peer.tx_bytes,
-    "key_age": _created,
+def _state(row: PeerRow) -> tuple[int, int]:
+    rank = _DISABLED_RANK if is_disabled(row) else _STATUS_RANK[row.status]
+    return (rank, -row.peer.latest_handshake)
+
+
+SORTS: dict[Sort, Callable[[PeerRow], Any]] = {
+    Sort.NAME: _name_key,
+    Sort.STATE: _state,
+    Sort.KEY: lambda r: r.peer.public_key,
+    Sort.ENDPOINT: lambda r: r.peer.endpoint or "~",
+    Sort.ALLOWED: lambda r: _ip_key(r.peer.allowed_ips),
+    Sort.HANDSHAKE: lambda r: -r.peer.latest_handshake if r.peer.latest_handshake else 1,
+    Sort.RX_RATE: lambda r: -_rate(r.rx_rate),
+    Sort.TX_RATE: lambda r: -_rate(r.tx_rate),
+    Sort.RX: lambda r: -r.peer.rx_bytes,
+    Sort.TX: lambda r: -r.peer.tx_bytes,
+    Sort.KEY_AGE: _created,
 }
 """Ascending keys; "natural" direction first (busiest, most recent, online first)."""
+
+_LARGEST_FIRST = frozenset({Sort.KEY_AGE, Sort.RX_RATE, Sort.TX_RATE, Sort.RX, Sort.TX})
+"""Sorts whose natural order puts the largest value shown first (the oldest key, the busiest peer)."""
+
+_ORDER_WORDS: dict[Sort, tuple[str, str]] = {
+    Sort.STATE: ("online first, disabled last", "disabled and never first"),
+    Sort.NAME: ("A to Z, unnamed last", "unnamed first, Z to A"),
+    Sort.KEY: ("A to Z", "Z to A"),
+    Sort.ENDPOINT: ("A to Z, none last", "none first, Z to A"),
+    Sort.ALLOWED: ("lowest address first", "highest address first"),
+    Sort.HANDSHAKE: ("most recent first", "least recent first"),
+    Sort.KEY_AGE: ("oldest key first", "newest key first"),
+    Sort.RX_RATE: ("busiest first", "quietest first"),
+    Sort.TX_RATE: ("busiest first", "quietest first"),
+    Sort.RX: ("largest first", "smallest first"),
+    Sort.TX: ("largest first", "smallest first"),
+}
+
+
+def descending(sort: Sort, reverse: bool) -> bool:
+    """Whether the values shown in the sorted column go down the table (largest first): what the header's arrow
+    says, ▼ for descending and ▲ for ascending, whatever the sort's usual direction."""
+    return (sort in _LARGEST_FIRST) != reverse
+
+
+def arrow(sort: Sort, reverse: bool) -> str:
+    return "▼" if descending(sort, reverse) else "▲"
+
+
+def order_words(sort: Sort, reverse: bool) -> str:
+    """The order in words: `busiest first`, `Z to A`."""
+    return _ORDER_WORDS[sort][reverse]
+
+
+def _cell_widths(row: PeerRow) -> tuple[int, int, int]:
+    """How wide the growing columns' values of a row are: name, endpoint, every allowed IP."""
+    return (len(row.name) if row.name else 12, len(row.peer.endpoint or "(none)"),
+            len(allowed_text(row.peer.allowed_ips)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +179,10 @@ class PeerRows:
     re-filters the already sorted list of every row, without sorting; only a new sort column sorts everything.
     """
 
-    def __init__(self, sort: str = "state", reverse: bool = False, needle: str = "",
+    def __init__(self, sort: str = Sort.STATE, reverse: bool = False, needle: str = "",
                  overdue: Callable[[PeerRow], bool] | None = None) -> None:
         self.rows: dict[str, PeerRow] = {}
-        self.sort = sort
+        self.sort = Sort(sort)
         self.reverse = reverse
         self.needle = needle.casefold()
         self._keys: dict[str, SortKey] = {}
@@ -130,6 +195,11 @@ class PeerRows:
         """Each row's filter haystack, built once per row object: typing a filter re-tests rows, not re-formats."""
         self.overdue: Callable[[PeerRow], bool] = overdue or (lambda _row: False)
         """Whether a row's key is overdue now: the filter word `overdue` shows exactly those rows."""
+        self.disabled: set[str] = set()
+        """Keys of the rows that are disabled peers (from the file's `#[disabled]` blocks, not the monitor)."""
+        self.widest = [0, 0, 0]
+        """The widest name, endpoint and allowed-IPs text seen (the table's growing columns ask for this much). It
+        only grows until the next reset: a column that shrank back as a long value left would make the table jump."""
 
     def __len__(self) -> int:
         return len(self._order)
@@ -166,17 +236,45 @@ class PeerRows:
         return self.needle in cached[1]
 
     def apply(self, delta: InterfaceDelta) -> Change:
+        """The monitor's delta. A live row replaces a disabled row of the same key (the peer was enabled)."""
         if delta.reset:
+            self.disabled.clear()
+            self.widest = [0, 0, 0]
+            self._grow(delta.upserts.values())
             self.rows = dict(delta.upserts)
             self._hay = {}
             self.rebuild()
             return Change(True, frozenset(self.rows))
+        if self.disabled:
+            self.disabled.difference_update(delta.upserts)
+        return self._apply(delta.upserts, delta.removed)
+
+    def set_disabled(self, rows: Mapping[str, PeerRow]) -> Change | None:
+        """Make the disabled rows those of `rows` whose key is not live (a live peer always wins); None when that
+        changes nothing. O(disabled peers): cheap enough to ask after every poll."""
+        present, mine = self.rows, self.disabled
+        wanted = {k: r for k, r in rows.items() if k not in present or k in mine}  # by key: O(disabled), not O(rows)
+        removed = [k for k in self.disabled if k not in wanted]
+        upserts = {k: r for k, r in wanted.items() if self.rows.get(k) is not r}
+        if not removed and not upserts:
+            return None
+        self.disabled = set(wanted)
+        return self._apply(upserts, removed)
+
+    def _grow(self, rows: Iterable[PeerRow]) -> None:
+        widest = self.widest
+        for row in rows:
+            for i, width in enumerate(_cell_widths(row)):
+                if width > widest[i]:
+                    widest[i] = width
+
+    def _apply(self, upserts: Mapping[str, PeerRow], removed: Collection[str]) -> Change:
         filtered = self._order is not self._all
         drop_all: list[SortKey] = []
         add_all: list[SortKey] = []
         drop_shown: list[SortKey] = []
         add_shown: list[SortKey] = []
-        for key in delta.removed:
+        for key in removed:
             if self.rows.pop(key, None) is None:
                 continue
             self._hay.pop(key, None)
@@ -185,8 +283,13 @@ class PeerRows:
             if filtered and self._shown(sk):
                 drop_shown.append(sk)
         sort_of = SORTS[self.sort]
-        for key, row in delta.upserts.items():
-            self.rows[key] = row
+        rows = self.rows
+        for key, row in upserts.items():
+            old = rows.get(key)
+            if (old is None or old.name != row.name or old.peer.endpoint != row.peer.endpoint
+                    or old.peer.allowed_ips != row.peer.allowed_ips):
+                self._grow((row,))  # most upserts are traffic: their texts stay as wide as they were
+            rows[key] = row
             new_sk = (sort_of(row), key)
             old_sk = self._keys.get(key)
             if old_sk != new_sk:
@@ -209,7 +312,7 @@ class PeerRows:
             moved = bool(drop_shown or add_shown)
         else:
             moved = bool(drop_all or add_all)
-        return Change(moved, frozenset(delta.upserts) | frozenset(delta.removed))
+        return Change(moved, frozenset(upserts) | frozenset(removed))
 
     def _shown(self, sk: SortKey) -> bool:
         """Whether a sort key is in the visible list (only asked while a filter is set)."""
@@ -230,8 +333,7 @@ class PeerRows:
         self._order = BlockList(sk for sk in self._all if match(sk[1], rows[sk[1]]))
 
     def set_sort(self, sort: str, reverse: bool) -> None:
-        if sort not in SORTS:
-            raise ValueError(f"unknown sort column {sort!r}")
+        sort = Sort(sort)  # ValueError for an unknown one
         if sort != self.sort:
             self.sort = sort
             self.reverse = reverse

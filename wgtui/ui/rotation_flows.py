@@ -20,10 +20,10 @@ from wgtui.changes.rotation_plans import pending_rotations
 from wgtui.changes.transaction import ApplyResult
 from wgtui.client_config import client_config_path
 from wgtui.client_sync import check_saved, owned_text
+from wgtui.ui.dialogs.client_config import ClientConfigScreen
+from wgtui.ui.dialogs.form_context import REFUSALS
+from wgtui.ui.dialogs.rotate_choice import Mode, RotateChoice
 from wgtui.ui.dialogs.rotation_session import PENDING, RotationSessionScreen, SavedClient
-from wgtui.ui.screens.client_config import ClientConfigScreen
-from wgtui.ui.screens.peer_form import REFUSALS
-from wgtui.ui.screens.rotation import RotateChoice
 
 if TYPE_CHECKING:
     from wgtui.ui.flows import ChangeFlows
@@ -128,11 +128,11 @@ class RotationFlows:
         request = await self.app.push_screen_wait(RotateChoice(listed(labels), ifname, peers=len(peers)))
         if request is None:
             return flows.cancelled()
-        if request.mode == "staged":
+        if request.mode is Mode.STAGED:
             await self.staged(planner, [p.public_key for p in peers], request.public_key)
             return
         key, label = peers[0].public_key, labels[0]
-        if request.mode == "psk":
+        if request.mode is Mode.PSK:
             plan = await flows.preview_apply(planner, lambda p: p.rotate_psk(key))
             if plan is not None and plan.client is not None and plan.client.preshared_key:
                 await self.app.push_screen_wait(ClientConfigScreen(
@@ -157,7 +157,7 @@ class RotationFlows:
         def make(p: Planner) -> RotationSession:
             return RotationSession.new(p, list(queries), public_key=new_key, timeout=timeout, clock=self.app.clock)
 
-        session = await flows.confirm(planner, make, session_view, apply_label="Start rotation")
+        session, _planner = await flows.confirm(planner, make, session_view, apply_label="Start rotation")
         if session is None:
             return
         result = await flows.thread(lambda: self._start(session), "rotation-start")
@@ -165,7 +165,7 @@ class RotationFlows:
         if not result.ok or self.app.stopped_by is not None:
             await flows.report(result)
             return
-        self.app.dashboard.clear_marks(session.ifname)
+        self.flows.dashboard.clear_marks(session.ifname)
         self.app.monitor.refresh()
         await self.watch(session, show_first_client=True)
         if len(session.rotations) == 1 and session.rotations[0].step is Step.DONE:

@@ -52,6 +52,9 @@ class ScreenDiff:
         """Where the terminal's cursor is after the latest write, when known."""
         self.changed_rows: set[int] = set()
         """Rows whose cells the latest frame changed (every row it wrote, when it went out unchanged)."""
+        self.attributes_known = True
+        """Whether the terminal's SGR attributes are plain between frames (Textual ends each frame with a reset).
+        Not after `invalidate`: what wrote to the terminal meanwhile may have left a colour set."""
 
     def resize(self, width: int, height: int) -> None:
         if (width, height) != self.size:
@@ -63,6 +66,12 @@ class ScreenDiff:
         self.chars = [[None] * width for _ in range(height)]
         self.styles = [[""] * width for _ in range(height)]
         self.cursor = None
+
+    def invalidate(self) -> None:
+        """Something else may have written to the terminal (a `wall` message, a background job): nothing on it is
+        known, so the next frame goes out whole, starting with an attribute reset."""
+        self.forget()
+        self.attributes_known = False
 
     def feed(self, data: str) -> str:
         """The output to send instead of `data` (Textual's output for one write)."""
@@ -149,7 +158,7 @@ class ScreenDiff:
         """The shortest output that turns the screen into one with these rows; None if it cannot be done safely."""
         out: list[str] = []
         at = self.cursor
-        current = ""
+        current: str | None = "" if self.attributes_known else None
         for y in sorted(rows):
             chars, styles, covered = rows[y]
             old_chars, old_styles = self.chars[y], self.styles[y]
@@ -186,11 +195,15 @@ class ScreenDiff:
             out.append("\x1b[0m")
         if at != cursor:
             out.append(f"\x1b[{cursor[1] + 1};{cursor[0] + 1}H")
+        self.attributes_known = self.attributes_known or current is not None
         return "".join(out)
 
 
-def diffing(base: type[Driver]) -> type[Driver]:
-    """A subclass of a terminal driver class whose output goes through a ScreenDiff (other drivers unchanged)."""
+def diffing(base: type[Driver], screen_diff: ScreenDiff | None = None) -> type[Driver]:
+    """A subclass of a terminal driver class whose output goes through a ScreenDiff (other drivers unchanged).
+
+    Given `screen_diff`, the driver uses that one: its owner can make it forget the screen, so that the next frame is
+    written in full (Ctrl+L, and the periodic redraw that wipes what other programs wrote on the terminal)."""
     from textual.drivers.linux_driver import LinuxDriver
 
     if not issubclass(base, LinuxDriver):
@@ -201,7 +214,7 @@ def diffing(base: type[Driver]) -> type[Driver]:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._screen_diff = ScreenDiff()
+            self._screen_diff = screen_diff if screen_diff is not None else ScreenDiff()
 
         def write(self, data: str) -> None:
             diff = self._screen_diff

@@ -1,1 +1,1 @@
-"""Provides the modal dialogs that drive a change while it runs: the rotation session and its leave question."""
+"""Provides the modal dialogs: forms, confirmations, the diff preview, choosers, client configs, rotation sessions."""

@@ -25,9 +25,9 @@ from textual.worker import get_current_worker
 from wgtui import keys
 from wgtui.changes.rotation import RotationSession, StagedRotation, Step
 from wgtui.durations import short_age
+from wgtui.ui.dialogs.client_config import ClientConfigScreen
+from wgtui.ui.dialogs.confirm import ConfirmScreen
 from wgtui.ui.dialogs.leave_rotations import Leave, LeaveRotations
-from wgtui.ui.screens.client_config import ClientConfigScreen
-from wgtui.ui.screens.confirm import ConfirmScreen
 from wgtui.ui.widgets.rotation_table import STEP_LOOK, RotationTable
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Provides the full screens: the dashboard, the peer detail and help."""

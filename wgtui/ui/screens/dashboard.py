@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.binding import BindingType
+from textual.widgets import Input, Static
 
+from wgtui.config_source import ConfigView
 from wgtui.monitor import InterfaceSummary, PeerRow, Update
-from wgtui.ui.columns import COLUMNS
+from wgtui.ui import keymap
+from wgtui.ui.columns import TITLES
+from wgtui.ui.dialogs.choosers import ColumnChooser, SortChoice, SortChooser
+from wgtui.ui.interfaces import InterfaceBook
 from wgtui.ui.key_age import OVERDUE, is_overdue
 from wgtui.ui.marks import PeerMarks
-from wgtui.ui.messages import ChangeKind, ChangeRequested, RotationsHandshaken
-from wgtui.ui.peer_rows import PeerRows
+from wgtui.ui.messages import RedrawAsked, RotationsHandshaken, RotationsWaiting, ViewChosen
+from wgtui.ui.peer_rows import PeerRows, Sort, order_words
+from wgtui.ui.prefs import ViewPrefs
+from wgtui.ui.screens.dashboard_changes import ChangeKeys
+from wgtui.ui.screens.peer_detail import PeerDetailScreen, PeerFacts
+from wgtui.ui.widgets.footer import RankedFooter
 from wgtui.ui.widgets.interface_header import InterfaceHeader, header_text
 from wgtui.ui.widgets.peer_detail import PeerDetail
 from wgtui.ui.widgets.peer_table import PeerTable
@@ -26,117 +34,92 @@ if TYPE_CHECKING:
 History = Callable[[str, str, float | None], tuple[list[int], list[int]]]
 """(interface, public key, now) -> bytes received and sent per bucket over the last ten minutes."""
 KeyPolicy = Callable[[str], float]
-"""Blocking: an interface's max_key_age from its wgtui.json (seconds, 0: none); called in a thread worker."""
+"""Blocking: an interface's max_key_age from its wgtui.json (seconds, 0: none); called in a thread."""
 
-SORT_CYCLE = ("state", "name", "handshake", "rx_rate", "tx_rate", "endpoint", "allowed", "rx", "tx", "key",
-              "key_age")
-SORT_TITLES = {c.id: c.title for c in COLUMNS} | {"state": "state"}
-CHANGE_ACTIONS = frozenset({"add_peer", "edit_peer", "remove_peer", "rotate_peer", "client_config", "sync",
-                            "pending_rotations", "toggle_mark", "mark_shown", "clear_marks"})
-"""Hidden and disabled with --read-only (the client config too: it shows a private key)."""
+SORT_CYCLE = (Sort.STATE, Sort.NAME, Sort.HANDSHAKE, Sort.RX_RATE, Sort.TX_RATE, Sort.ENDPOINT, Sort.ALLOWED, Sort.RX,
+              Sort.TX, Sort.KEY, Sort.KEY_AGE)
+"""The order `s` goes through the columns (only those on screen: a sort must be visible in the header)."""
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(ChangeKeys):
     """Everything here is driven by `apply_update`; no widget reads the backend itself. Changes are asked for with
-    messages (ChangeRequested); what the screen needs from the app comes through its constructor."""
+    messages (ChangeRequested, see ChangeKeys); what the screen needs from the app comes through its constructor."""
 
-    # At 80 columns the footer holds eight entries: the change keys, filter, sort, help and quit, and `R Pending`
-    # while a rotation is pending. The rest is in help (?) and the command palette (ctrl+p).
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add_peer", "Add", id="dashboard.add_peer"),
-        Binding("e", "edit_peer", "Edit", id="dashboard.edit_peer"),
-        Binding("d", "remove_peer", "Remove", id="dashboard.remove_peer"),
-        # Two bindings of r, for the footer's word: with marks it rotates the marked peers.
-        Binding("r", "rotate_peer(False)", "Rotate", id="dashboard.rotate_peer"),
-        Binding("r", "rotate_peer(True)", "Rotate marked", id="dashboard.rotate_marked"),
-        # Two bindings of R: shown in the footer while something is pending, working (it says so) otherwise.
-        Binding("R", "pending_rotations(True)", "Pending", id="dashboard.pending_rotations"),
-        Binding("R", "pending_rotations(False)", "Pending rotations", show=False,
-                id="dashboard.pending_rotations_none"),
-        Binding("space", "toggle_mark", "Mark", id="dashboard.toggle_mark", show=False),
-        Binding("m", "mark_shown", "Mark shown", id="dashboard.mark_shown", show=False),
-        Binding("u", "clear_marks", "Unmark all", id="dashboard.clear_marks", show=False),
-        Binding("c", "client_config", "Client config", id="dashboard.client_config", show=False),
-        Binding("y", "sync", "Sync", id="dashboard.sync", show=False),
-        Binding("slash", "filter", "Filter", id="dashboard.filter"),
-        Binding("s", "sort_next", "Sort", id="dashboard.sort"),
-        Binding("S", "sort_reverse", "Reverse", id="dashboard.sort_reverse", show=False),
-        Binding("i", "next_interface", "Interface", id="dashboard.next_interface", show=False),
-        Binding("I", "next_interface(-1)", "Prev. interface", id="dashboard.prev_interface", show=False),
-        Binding("k", "toggle_keys", "Keys", id="dashboard.toggle_keys", show=False),
-        Binding("enter", "open_detail", "Details", id="dashboard.open_detail", show=False),
-        Binding("p", "toggle_pane", "Pane", id="dashboard.toggle_pane", show=False),
-        Binding("escape", "clear_filter", "Clear filter", id="dashboard.clear_filter", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*keymap.bindings(keymap.DASHBOARD),
+                                             *keymap.read_only_bindings(keymap.DASHBOARD)]
 
-    def __init__(self, options: AppOptions, *, is_demo: bool, history: History, key_policy: KeyPolicy) -> None:
+    def __init__(self, options: AppOptions, *, is_demo: bool, history: History, key_policy: KeyPolicy,
+                 view: ViewPrefs | None = None, notice: str | None = None) -> None:
         super().__init__()
         self.options = options
+        self.read_only = options.read_only
         self.clock = options.clock
         self.is_demo = is_demo
         self.history = history
         self.key_policy = key_policy
-        self.policies: dict[str, float] = {}
-        """Per interface: seconds after which a key is overdue (--max-key-age, else its wgtui.json; 0: none)."""
-        self.marks = PeerMarks()
-        """Per interface: the marked peers (space, m; rotated together by r) and the pending rotations."""
-        self.models: dict[str, PeerRows] = {}
-        self.summaries: dict[str, InterfaceSummary] = {}
+        self.notice = notice
+        view = view or ViewPrefs()
+        self.sort = view.sort
+        self.reverse = view.reverse
+        self.hidden = view.hidden
+        self.book = InterfaceBook(self._new_model)
         self.current: str | None = None
-        self.sort = "state"
-        self.reverse = False
         self.needle = ""
         self.last_time = 0.0
         self.select_when_seen: tuple[str, str] | None = None
         """(interface, key) of a peer a change just added: the cursor goes to it once a poll shows it."""
-        self._keys_for: tuple[bool, bool] | None = None
-        """(marked, pending) when the footer's keys were last worked out: they change only with those."""
+        self._keys_for: tuple[object, ...] | None = None
+        """What the footer's keys were last worked out for: they change only with it."""
+
+    # The per-interface state lives in the book; these names are what the flows, tests and benchmarks read.
+    @property
+    def models(self) -> dict[str, PeerRows]:
+        return self.book.models
+
+    @property
+    def summaries(self) -> dict[str, InterfaceSummary]:
+        return self.book.summaries
+
+    @property
+    def marks(self) -> PeerMarks:
+        return self.book.marks
+
+    @property
+    def policies(self) -> dict[str, float]:
+        return self.book.policies
 
     def compose(self) -> ComposeResult:
         yield InterfaceHeader(id="header")
-        notice = self.options.notice
-        yield Static(notice or "", id="notice", classes="" if notice else "hidden", markup=False)
+        yield Static(self.notice or "", id="notice", classes="" if self.notice else "hidden", markup=False)
         table = PeerTable(self.clock, id="peers")
         table.empty_text = "Waiting for the first poll…"
+        table.shown_columns = ViewPrefs(hidden=self.hidden).shown
         yield table
         yield Input(placeholder="filter: name, key, endpoint or IP (enter keeps, escape clears)", id="filter",
                     classes="hidden", compact=True)
         yield PeerDetail(id="detail")
-        # The palette key is listed in help: at 80 columns the footer has no room for it.
-        yield Footer(show_command_palette=False)
-
-    @property
-    def table(self) -> PeerTable:
-        return self.query_one("#peers", PeerTable)
+        yield RankedFooter(keymap.FOOTER_RANK)
 
     # -- updates from the monitor ----------------------------------------------------------------------------
 
-    def apply_update(self, update: Update) -> None:
-        """Apply one poll's deltas: the work is proportional to what changed, plus the lines on screen."""
+    def apply_update(self, update: Update, configs: Mapping[str, ConfigView] | None = None) -> None:
+        """Apply one poll's deltas (and the disabled peers of the same reading of each file): the work is
+        proportional to what changed, plus the lines on screen."""
         self.last_time = update.time
-        seen = set()
         table = self.table
-        for delta in update.interfaces:
-            seen.add(delta.name)
-            model = self.models.get(delta.name)
-            if model is None:
-                model = self.models[delta.name] = self._new_model(delta.name)
-            handshaken = self.marks.track(delta)
-            if handshaken:
-                self.post_message(RotationsHandshaken(delta.name, handshaken))
-            change = model.apply(delta)
-            self.summaries[delta.name] = delta.summary
-            if delta.name == self.current:
+        applied = self.book.apply(update, configs)
+        for ifname, pairs in applied.handshaken:
+            self.post_message(RotationsHandshaken(ifname, pairs))
+        for ifname, waiting in applied.waiting.items():
+            self.post_message(RotationsWaiting(ifname, waiting))
+        if self.current in applied.changes:
+            for change in applied.changes[self.current]:
                 table.model_changed(change)
-        for gone in set(self.models) - seen:
-            del self.models[gone]
-            del self.summaries[gone]
-            self.marks.forget(gone)
-        if self.current not in self.models:
+        if self.current not in self.book.models:
             self.switch_to(self._first_interface())
         else:
             table.refresh_changed()
-        if not self.models:
+        if not self.book.models:
             table.empty_text = "No WireGuard interface found. Start `wgtui --demo` to see simulated peers."
         pending = self.select_when_seen
         if pending is not None and pending[0] == self.current and table.select_key(pending[1]):
@@ -146,23 +129,17 @@ class DashboardScreen(Screen[None]):
 
     def _new_model(self, ifname: str) -> PeerRows:
         if self.options.max_key_age:
-            self.policies[ifname] = self.options.max_key_age
+            self.book.policies[ifname] = self.options.max_key_age
         else:
-            self._load_policy(ifname)
+            self.run_worker(self._load_policy(ifname), group="key-policy", exit_on_error=False)
         return PeerRows(self.sort, self.reverse, self.needle,
-                        overdue=lambda row: is_overdue(row, self.clock(), self.policies.get(ifname, 0.0)))
+                        overdue=lambda row: is_overdue(row, self.clock(), self.book.policies.get(ifname, 0.0)))
 
-    def _load_policy(self, ifname: str) -> None:
+    async def _load_policy(self, ifname: str) -> None:
         """The interface's max_key_age from its wgtui.json, read in a thread (a file read never blocks drawing)."""
-        def load() -> None:
-            seconds = self.key_policy(ifname)
-            self.app.call_from_thread(self._policy_loaded, ifname, seconds)
-
-        self.run_worker(load, thread=True, group="key-policy", exit_on_error=False)
-
-    def _policy_loaded(self, ifname: str, seconds: float) -> None:
-        self.policies[ifname] = seconds
-        model = self.models.get(ifname)
+        seconds = await asyncio.to_thread(self.key_policy, ifname)
+        self.book.policies[ifname] = seconds
+        model = self.book.models.get(ifname)
         if model is not None and seconds and self.needle.strip() == OVERDUE:
             model.refilter()
             if ifname == self.current:
@@ -174,180 +151,119 @@ class DashboardScreen(Screen[None]):
     def _first_interface(self) -> str | None:
         """The first --interface given, else the busiest interface (the one the admin most likely came for)."""
         for name in self.options.interfaces or ():
-            if name in self.models:
+            if name in self.book.models:
                 return name
-        return max(sorted(self.models), key=lambda n: self.summaries[n].total, default=None)
+        return max(sorted(self.book.models), key=lambda n: self.book.summaries[n].total, default=None)
 
     def switch_to(self, name: str | None) -> None:
         self.current = name
         table = self.table
         table.empty_text = "No peers match the filter (escape clears it)." if self.needle else "No peers."
-        table.marks = self.marks.marked(name) if name is not None else frozenset()
-        table.max_key_age = self.policies.get(name, 0.0) if name is not None else 0.0
-        table.set_model(self.models[name] if name is not None else PeerRows(self.sort, self.reverse))
+        table.marks = self.book.marks.marked(name) if name is not None else frozenset()
+        table.max_key_age = self.book.policies.get(name, 0.0) if name is not None else 0.0
+        table.set_model(self.book.models[name] if name is not None else PeerRows(self.sort, self.reverse))
         self.refresh_header()
         self.refresh_detail()
 
     def refresh_header(self) -> None:
-        summary = self.summaries.get(self.current) if self.current else None
-        badge = "DEMO" if self.is_demo else ""
-        if self.options.read_only:
-            badge = f"{badge} read-only".strip()
         current = self.current or ""
+        summary = self.book.summaries.get(current) if current else None
+        badge = "DEMO" if self.is_demo else ""
+        if self.read_only:
+            badge = f"{badge} read-only".strip()
+        marks = self.book.marks
         self.query_one("#header", InterfaceHeader).update(
-            header_text(sorted(self.models), self.current, summary, self.table.full_keys, badge,
-                        marked=len(self.marks.marked(current)), pending=len(self.marks.pending(current))))
-        keys_for = (bool(self.marks.marked(current)), bool(self.marks.pending(current)))
+            header_text(sorted(self.book.models), self.current, summary, self.table.full_keys, badge,
+                        marked=len(marks.marked(current)), pending=len(marks.pending(current)),
+                        no_file=self.book.has_file(current) is False, file_error=self.book.file_error(current)))
+        self._footer_keys()
+
+    def _footer_keys(self) -> None:
+        row = self.highlighted_row()
+        current = self.current or ""
+        keys_for = (bool(self.book.marks.marked(current)), bool(self.book.marks.pending(current)),
+                    self.book.has_file(current), row is not None and self.row_disabled(row))
         if keys_for != self._keys_for:
             # Not every poll: each refresh rebuilds the footer.
             self._keys_for = keys_for
             self.refresh_bindings()
 
+    def highlighted_row(self) -> PeerRow | None:
+        return self.book.row(self.current, self.table.cursor_key)
+
+    def row_of(self, ifname: str, key: str) -> PeerRow | None:
+        return self.book.row(ifname, key)
+
     def refresh_detail(self) -> None:
         detail = self.query_one("#detail", PeerDetail)
         if detail.has_class("hidden"):
             return
-        key = self.table.cursor_key
-        model = self.models.get(self.current) if self.current else None
-        row = model.rows.get(key) if (model is not None and key) else None
-        history = (self.history(self.current, key, self.last_time or None)
-                   if (row is not None and self.current and key) else ([], []))
-        detail.show(row, history, self.clock(), self.table.full_keys, self.policies.get(self.current or "", 0.0),
-                    self.counterpart(row) if row is not None else None)
+        facts = self.facts(self.current, self.table.cursor_key)
+        if facts is None:
+            detail.show(None, ([], []), self.clock(), self.table.full_keys)
+            return
+        detail.show(facts.row, facts.history, facts.now, self.table.full_keys, facts.max_key_age, facts.other)
 
-    def counterpart(self, row: PeerRow) -> PeerRow | None:
-        """The other row of the rotation `row` takes part in: the new key's for an old key, and the other way."""
-        meta = row.meta
-        other = (meta.rotating_to or meta.replaces) if meta is not None else ""
-        model = self.models.get(self.current) if self.current else None
-        return model.rows.get(other) if (model is not None and other) else None
+    def facts(self, ifname: str | None, key: str | None) -> PeerFacts | None:
+        """What the detail pane and screen show of a peer now (None: it is not on the interface, or no peer)."""
+        row = self.book.row(ifname, key)
+        if row is None or ifname is None or key is None:
+            return None
+        now = self.clock()
+        return PeerFacts(row, now, self.history(ifname, key, self.last_time or None),
+                         self.book.policies.get(ifname, 0.0), self.book.counterpart(ifname, row))
 
     def on_peer_table_cursor_moved(self, _message: PeerTable.CursorMoved) -> None:
         self.refresh_detail()
+        self._footer_keys()
 
-    # -- changes (hidden with --read-only) -------------------------------------------------------------------
+    # -- sort and columns ------------------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in CHANGE_ACTIONS and self.options.read_only:
-            return False
-        marked = bool(self.marks.marked(self.current or ""))
-        if action in ("rotate_peer", "pending_rotations") and parameters:
-            # Which of the key's two bindings applies: with marks (r), with rotations pending (R).
-            now = marked if action == "rotate_peer" else bool(self.marks.pending(self.current or ""))
-            return now == bool(parameters[0])
-        if action == "clear_marks":
-            return marked
-        return True
+    def _view_chosen(self) -> None:
+        self.post_message(ViewChosen(ViewPrefs(self.sort, self.reverse, self.hidden)))
 
-    def _highlighted(self) -> tuple[str, str] | None:
-        key = self.table.cursor_key
-        if self.current is None or key is None:
-            self.notify("No peer is highlighted.", severity="warning", timeout=3)
-            return None
-        return self.current, key
-
-    def _ask(self, kind: ChangeKind, keys: tuple[str, ...] = (), name: str = "") -> None:
-        if self.current is None:
-            self.notify("There is no interface here.", severity="warning", timeout=3)
-            return
-        self.post_message(ChangeRequested(kind, self.current, keys, name))
-
-    def action_add_peer(self) -> None:
-        self._ask(ChangeKind.ADD)
-
-    def action_edit_peer(self) -> None:
-        if target := self._highlighted():
-            self._ask(ChangeKind.EDIT, (target[1],))
-
-    def action_remove_peer(self) -> None:
-        if target := self._highlighted():
-            self._ask(ChangeKind.REMOVE, (target[1],))
-
-    def action_rotate_peer(self, _marked: bool = False) -> None:
-        """The highlighted peer; with marks, every marked peer of this interface in one staged session."""
-        marks = self.marks.marked(self.current or "")
-        if marks:
-            model = self.table.model
-            ordered = sorted(marks, key=lambda k: (i if (i := model.index_of(k)) is not None else len(model), k))
-            self._ask(ChangeKind.ROTATE, tuple(ordered))
-        elif target := self._highlighted():
-            self._ask(ChangeKind.ROTATE, (target[1],))
-
-    def action_pending_rotations(self, _shown: bool = True) -> None:
-        self._ask(ChangeKind.PENDING_ROTATIONS)
-
-    def action_sync(self) -> None:
-        self._ask(ChangeKind.SYNC)
-
-    def action_client_config(self) -> None:
-        if target := self._highlighted():
-            model = self.models.get(target[0])
-            row = model.rows.get(target[1]) if model is not None else None
-            self._ask(ChangeKind.CLIENT_CONFIG, (target[1],), row.name if row is not None else "")
-
-    # -- marks -----------------------------------------------------------------------------------------------
-
-    def action_toggle_mark(self) -> None:
-        """Mark or unmark the highlighted peer, then move down (marking a run of peers is one key per peer)."""
-        target = self._highlighted()
-        row = self.models[target[0]].rows.get(target[1]) if target is not None else None
-        if target is None or row is None:
-            return
-        why = self.marks.toggle(target[0], row)
-        if why:
-            self.notify(f"Not marked: {why}.", severity="warning", timeout=4)
-            return
-        self._marks_changed()
-        self.table.action_cursor(1)
-
-    def action_mark_shown(self) -> None:
-        """Mark every peer the filter shows (all of them without a filter), those that can be rotated."""
-        if self.current is None:
-            return
-        model = self.table.model
-        skipped = self.marks.mark_all(self.current, (model.rows[k] for k in model.visible_keys(0, len(model))))
-        self._marks_changed()
-        n = len(self.marks.marked(self.current))
-        left = f"; {skipped} cannot be rotated (see the drift marks, or a rotation is pending)" if skipped else ""
-        self.notify(f"{n} peer{'s' if n != 1 else ''} marked on {self.current}{left}. r rotates them in one staged "
-                    "session, u clears the marks.", timeout=6)
-
-    def action_clear_marks(self) -> None:
-        if self.current is not None:
-            self.clear_marks(self.current)
-
-    def clear_marks(self, ifname: str) -> None:
-        if self.marks.clear(ifname) and ifname == self.current:
-            self._marks_changed()
-
-    def _marks_changed(self) -> None:
-        self.table.refresh_changed()
-        self.refresh_header()
-
-    # -- actions ---------------------------------------------------------------------------------------------
-
-    def _resort(self) -> None:
-        for model in self.models.values():
+    def set_sort(self, sort: str, reverse: bool = False, *, say: bool = True) -> None:
+        self.sort, self.reverse = Sort(sort), reverse
+        for model in self.book.models.values():
             model.set_sort(self.sort, self.reverse)
         table = self.table
         key = table.cursor_key
         table.set_model(table.model)
         if key:
             table.select_key(key)
-        self.notify(f"sorted by {SORT_TITLES[self.sort]}{' (reversed)' if self.reverse else ''}", timeout=2)
-
-    def set_sort(self, sort: str, reverse: bool = False) -> None:
-        self.sort, self.reverse = sort, reverse
-        self._resort()
+        if say:
+            self.notify(f"Sorted by {TITLES[self.sort]}: {order_words(self.sort, self.reverse)}.", timeout=2)
+        self._view_chosen()
 
     def action_sort_next(self) -> None:
-        self.set_sort(SORT_CYCLE[(SORT_CYCLE.index(self.sort) + 1) % len(SORT_CYCLE)])
+        shown = {Sort.STATE, *(c.id for c in self.table.columns.columns)}
+        cycle = [s for s in SORT_CYCLE if s in shown]
+        at = cycle.index(self.sort) if self.sort in cycle else -1
+        self.set_sort(cycle[(at + 1) % len(cycle)])
 
     def action_sort_reverse(self) -> None:
         self.set_sort(self.sort, not self.reverse)
 
+    def action_choose_sort(self) -> None:
+        def chosen(choice: SortChoice | None) -> None:
+            if choice is not None:
+                self.set_sort(choice.sort, choice.reverse)
+
+        self.app.push_screen(SortChooser(self.sort, self.reverse), chosen)
+
+    def action_choose_columns(self) -> None:
+        def chosen(hidden: frozenset[Sort] | None) -> None:
+            if hidden is not None and hidden != self.hidden:
+                self.hidden = hidden
+                self.table.shown_columns = ViewPrefs(hidden=hidden).shown
+                self._view_chosen()
+
+        self.app.push_screen(ColumnChooser(self.hidden, self.sort), chosen)
+
+    # -- looking around --------------------------------------------------------------------------------------
+
     def action_next_interface(self, step: int = 1) -> None:
-        names = sorted(self.models)
+        names = sorted(self.book.models)
         if len(names) < 2:
             self.notify("There is only one interface.", timeout=2)
             return
@@ -364,11 +280,17 @@ class DashboardScreen(Screen[None]):
         self.query_one("#detail", PeerDetail).toggle_class("hidden")
         self.refresh_detail()
 
-    def action_open_detail(self) -> None:
-        from wgtui.ui.screens.peer_detail import PeerDetailScreen
+    def action_redraw(self) -> None:
+        self.post_message(RedrawAsked())
 
-        if self.current and self.table.cursor_key:
-            self.app.push_screen(PeerDetailScreen(self, self.current, self.table.cursor_key))
+    def redraw_all(self) -> None:
+        """Every line of the table is drawn again on the next frame (the terminal is being written whole)."""
+        self.table.redraw_all()
+
+    def action_open_detail(self) -> None:
+        ifname, key = self.current, self.table.cursor_key
+        if ifname and key:
+            self.app.push_screen(PeerDetailScreen(ifname, lambda: self.facts(ifname, key)))
 
     def action_filter(self, text: str | None = None) -> None:
         box = self.query_one("#filter", Input)
@@ -389,7 +311,7 @@ class DashboardScreen(Screen[None]):
 
     def set_filter(self, needle: str) -> None:
         self.needle = needle
-        for model in self.models.values():
+        for model in self.book.models.values():
             model.set_filter(needle)
         key = self.table.cursor_key
         self.switch_to(self.current)

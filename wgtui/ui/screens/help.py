@@ -1,9 +1,13 @@
-"""Provides the help screen: keys, what the columns and states mean, and where the data comes from."""
+"""Provides the help screen: every key the screen below has (from its bindings), the states, columns and source."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.console import Group as RichGroup
+from rich.console import RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -11,40 +15,40 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-KEYS = [
-    ("↑ ↓", "move the cursor"),
-    ("PgUp PgDn", "a page up or down"),
-    ("Home End", "first or last peer (also g, G)"),
-    ("enter", "all details of the highlighted peer"),
-    ("/", "filter by name, key, endpoint or IP;\n              `overdue`: keys older than the policy"),
-    ("escape", "clear the filter"),
-    ("s / S", "sort by the next column / reverse"),
-    ("i / I", "next / previous interface"),
-    ("k", "full public keys (private: never)"),
-    ("p", "hide or show the detail pane"),
-    ("ctrl+p", "command palette: every action"),
-    ("?", "this help"),
-    ("q", "quit"),
-]
-CHANGE_KEYS = [
-    ("a", "add a peer (form, then the diff preview)"),
-    ("e", "edit the highlighted peer"),
-    ("d", "remove the highlighted peer (confirm, diff)"),
-    ("r", "rotate its key: staged, now, or preshared key;\n              with marks: the marked peers, in one session"),
-    ("R", "pending rotations: watch, finish or cancel them"),
-    ("space", "mark or unmark the highlighted peer"),
-    ("m / u", "mark every peer shown (the filter) / unmark all"),
-    ("c", "show the client config wgtui saved for it"),
-    ("y", "sync: resolve drift (+ ✕ ≠ marks) peer by peer"),
-]
+from wgtui.ui.disabled_rows import DISABLED_GLYPH
+from wgtui.ui.keymap import Group, HelpRow
+
+KEY_WIDTH = 12
 
 
-def help_text(online_after: float, notice: str | None, source: str, read_only: bool = False) -> Text:
+def _keys(rows: Sequence[HelpRow], read_only: bool) -> list[RenderableType]:
+    """A title and a two-column grid per group: the keys, and what they do wrapped beside them."""
+    out: list[RenderableType] = []
+    grid: Table | None = None
+    group: Group | str | None = ""
+    for row in rows:
+        if row.group != group or grid is None:
+            group = row.group
+            title = Text(f"\n{group if group is not None else 'Other keys'}", style="bold")
+            if group is Group.CHANGE and read_only:
+                title.append("  --read-only: these keys only say that they are off", style="yellow")
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(width=KEY_WIDTH, no_wrap=True)
+            grid.add_column(ratio=1)
+            out += [title, grid]
+        style = "bold cyan" if row.available else "dim"
+        what = Text(row.text, style="" if row.available else "dim")
+        if not row.available and not read_only:
+            what.append("  (not now)", style="dim")
+        grid.add_row(Text(f" {row.keys}", style=style), what)
+    return out
+
+
+def help_text(rows: Sequence[HelpRow], online_after: float, notice: str | None, source: str,
+              read_only: bool = False) -> RichGroup:
+    head = Text("Keys", style="bold underline")
+    head.append("  (from the bindings themselves: every key the screen has)", style="dim")
     text = Text()
-    text.append("Keys\n", style="bold")
-    for key, what in KEYS:
-        text.append(f"  {key:<12}", style="bold cyan")
-        text.append(f"{what}\n")
     text.append("\nStates\n", style="bold")
     text.append("  ● online    ", style="green")
     text.append(f"handshake less than {int(online_after)} s ago (--online-after)\n")
@@ -52,39 +56,55 @@ def help_text(online_after: float, notice: str | None, source: str, read_only: b
     text.append("older handshake; an idle peer without keepalive\n              looks like this and may be fine\n")
     text.append("  ○ never     ", style="dim")
     text.append("no handshake since the peer was added\n")
+    text.append(f"  {DISABLED_GLYPH} disabled  ", style="dim italic")
+    text.append("commented out in the file (#[disabled]): off the interface,\n              never drift, "
+                "not counted; x enables it again\n")
     text.append("\nColumns\n", style="bold")
     text.append("  ↓/s ↑/s: received/sent per second since the previous poll;\n"
                 "  – means not measured yet, or a counter reset (peer re-added).\n"
+                "  ▲ ▼ after a title: the rows are sorted by it, the values going up\n"
+                "  (▲) or down (▼) the table; ●▲ over the state glyphs: by state.\n"
+                "  A value ending in a highlighted … is cut to the column's width;\n"
+                "  +N after allowed IPs: N more prefixes than the column holds.\n"
                 "  key age: when wgtui made the key (– the file does not say);\n"
                 "  ! 14w overdue (--max-key-age, or max_key_age in wgtui.json);\n"
                 "  ↻ 3m a rotation pending for 3 minutes, ↻ new its new key.\n"
                 "  ◆ in front of a peer: marked (space), for r.\n"
+                "  + only on the interface, ✕ only in the file, ≠ they differ (y syncs).\n"
                 "  Names come from comments in IF.conf (friendly_name, ### Client,\n"
-                "  BEGIN_PEER, ### begin, Name =, #Name#) or from a peers file.\n")
+                "  BEGIN_PEER, ### begin, Name =, #Name#, # Client:) or a peers file.\n")
     text.append("\nSource\n", style="bold")
     text.append(f"  {source}\n")
     if notice:
         text.append(f"  {notice}\n", style="yellow")
-    text.append("\nChanges\n", style="bold")
-    if read_only:
-        text.append("  --read-only: every change action is hidden.\n")
-    else:
-        for key, what in CHANGE_KEYS:
-            text.append(f"  {key:<12}", style="bold cyan")
-            text.append(f"{what}\n")
+    if not read_only:
+        text.append("\nChanges\n", style="bold")
         text.append("  Every change shows the diff of IF.conf first; y applies it live\n"
                     "  (no restart) and to the file, n or escape changes nothing.\n")
-    return text
+    return RichGroup(head, *_keys(rows, read_only), text)
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
+        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close", tooltip="close help"),
     ]
 
-    def __init__(self, online_after: float, notice: str | None, source: str, *, read_only: bool = False) -> None:
+    def __init__(self, rows: Sequence[HelpRow], online_after: float, notice: str | None, source: str, *,
+                 read_only: bool = False) -> None:
         super().__init__()
-        self.body = help_text(online_after, notice, source, read_only)
+        self.rows = list(rows)
+        self.body = help_text(self.rows, online_after, notice, source, read_only)
+
+    @property
+    def plain(self) -> str:
+        """Everything help says, as plain text (tests search it)."""
+        parts: list[str] = []
+        for item in self.body.renderables:
+            if isinstance(item, Text):
+                parts.append(item.plain)
+            elif isinstance(item, Table):
+                parts += [f"{c.plain if isinstance(c, Text) else c}" for col in item.columns for c in col.cells]
+        return "\n".join(parts)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:

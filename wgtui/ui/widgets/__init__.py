@@ -1,0 +1,1 @@
+"""Provides the reusable widgets: peer table, detail pane, header, footer, form controls, QR code."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -11,12 +12,14 @@ from textual.widgets import Static
 from wgtui import fmt
 from wgtui.keys import short_key
 from wgtui.monitor import InterfaceSummary
+from wgtui.ui.words import for_this_user
 
 
 def header_text(names: Sequence[str], current: str | None, summary: InterfaceSummary | None,
-                full_keys: bool, badge: str, *, marked: int = 0, pending: int = 0) -> Text:
+                full_keys: bool, badge: str, *, marked: int = 0, pending: int = 0, no_file: bool = False,
+                file_error: str | None = None) -> Text:
     """Line one: the interfaces, a badge, and the current one's marks and pending rotations (which r and R act
-    on); line two: its state and totals."""
+    on); line two: its state and totals, and what is wrong with its config file (none: w writes one)."""
     text = Text(" wgtui ", style="bold")
     for name in names:
         text.append(" ")
@@ -37,7 +40,8 @@ def header_text(names: Sequence[str], current: str | None, summary: InterfaceSum
     state = summary.state
     if not state.up:
         text.append("○ down", style="red bold")
-        text.append(f" · {state.error or 'interface is down'}", style="red")
+        # The backend's sentence, without advice to use sudo when root reads it.
+        text.append(f" · {for_this_user(state.error, os.geteuid()) or 'interface is down'}", style="red")
         return text
     text.append("● up", style="green bold")
     text.append(f" · {state.backend}")
@@ -46,6 +50,13 @@ def header_text(names: Sequence[str], current: str | None, summary: InterfaceSum
     text.append(" · ")
     text.append(f"{summary.online}/{summary.total} online", style="bold")
     text.append(f" · ↓ {fmt.rate(summary.rx_rate)} ↑ {fmt.rate(summary.tx_rate)}")
+    if no_file:
+        text.append(" · ", style="dim")
+        text.append(f"no {summary.name}.conf", style="bold yellow")
+        text.append(" (w writes it from the interface)", style="yellow")
+    elif file_error:
+        text.append(" · ", style="dim")
+        text.append(file_error, style="yellow")
     return text
 
 

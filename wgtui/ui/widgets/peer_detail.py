@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,10 +15,31 @@ from wgtui.drift import describe as describe_drift
 from wgtui.history import BUCKET_SECONDS, HISTORY_SECONDS
 from wgtui.keys import short_key
 from wgtui.monitor import PeerRow
+from wgtui.ui.disabled_rows import DISABLED_GLYPH, is_disabled
 from wgtui.ui.key_age import key_facts
 from wgtui.ui.widgets.sparkline import Sparkline
 
 _STATUS_STYLE = {"online": "green", "stale": "yellow", "never": "dim"}
+
+
+def complete(series: Sequence[int]) -> list[int]:
+    """The buckets of a history series that are complete (its last one is still filling): what the sparkline draws
+    and its figures are computed from, so that the bars, `now` and `peak` always agree."""
+    return list(series[:-1])
+
+
+def now_and_peak(series: Sequence[int]) -> tuple[float | None, float]:
+    """Bytes per second now and at the peak of one history series, both from the same samples: the averages of its
+    complete BUCKET_SECONDS buckets, so the peak is never below the rate now (nor below any bar drawn)."""
+    done = complete(series)
+    if not done:
+        return None, 0.0
+    return done[-1] / BUCKET_SECONDS, max(done) / BUCKET_SECONDS
+
+
+def traffic_suffix(series: Sequence[int]) -> str:
+    now, peak = now_and_peak(series)
+    return f"now {fmt.rate(now)} · peak {fmt.rate(peak)} ({BUCKET_SECONDS} s avg, {HISTORY_SECONDS // 60} min)"
 
 
 def detail_text(row: PeerRow, now: float, full_keys: bool, max_key_age: float = 0.0,
@@ -26,6 +49,7 @@ def detail_text(row: PeerRow, now: float, full_keys: bool, max_key_age: float = 
     peer = row.peer
     status = row.status.value
     text = Text()
+    disabled = is_disabled(row)
 
     def field(label: str, value: str, style: str = "", first: bool = False) -> None:
         if not first:
@@ -34,8 +58,12 @@ def detail_text(row: PeerRow, now: float, full_keys: bool, max_key_age: float = 
             text.append(f"{label} ", style="dim")
         text.append(value, style=style)
 
-    field("", f"{fmt.STATUS_GLYPH[row.status]} {status}", _STATUS_STYLE[status], first=True)
-    field("handshake", fmt.handshake_ago(peer.latest_handshake, now))
+    if disabled:
+        field("", f"{DISABLED_GLYPH} disabled", "dim italic", first=True)
+        field("", "off the interface, kept in the file (x enables it)", "dim")
+    else:
+        field("", f"{fmt.STATUS_GLYPH[row.status]} {status}", _STATUS_STYLE[status], first=True)
+        field("handshake", fmt.handshake_ago(peer.latest_handshake, now))
     field("", peer.endpoint or "no endpoint")
     field("", short_key(peer.public_key, full_keys))
     text.append("\n")
@@ -44,9 +72,8 @@ def detail_text(row: PeerRow, now: float, full_keys: bool, max_key_age: float = 
     field("psk", "yes" if peer.has_preshared_key else "no")
     text.append("\n")
     field("total", f"↓ {fmt.size(peer.rx_bytes)} ↑ {fmt.size(peer.tx_bytes)}", first=True)
-    field("now", f"↓ {fmt.rate(row.rx_rate)} ↑ {fmt.rate(row.tx_rate)}")
     if row.drift:
-        field("drift", describe_drift(row.drift) + " (sync resolves it)", "yellow")
+        field("drift", describe_drift(row.drift) + " (y syncs)", "yellow")
     facts = key_facts(row, now, max_key_age, other)
     if facts:
         text.append("\n")
@@ -81,18 +108,18 @@ class PeerDetail(Vertical):
         rx_line = self.query_one("#spark-rx", Sparkline)
         tx_line = self.query_one("#spark-tx", Sparkline)
         if row is None:
+            # Nothing of the previous peer may stay: its history, its peak, its name.
             self._set_title("no peer selected")
             self._set_fields(fields, Text("Move the cursor onto a peer to see its details.", style="dim"))
             rx_line.values = tx_line.values = ()
+            rx_line.label = tx_line.label = rx_line.suffix = tx_line.suffix = ""
             return
         self._set_title(row.name or short_key(row.peer.public_key))
         self._set_fields(fields, detail_text(row, now, full_keys, max_key_age, other))
         rx, tx = history
         rx_line.label, tx_line.label = "↓", "↑"
-        rx_line.values, tx_line.values = tuple(rx), tuple(tx)
-        window = f"last {HISTORY_SECONDS // 60} min"
-        rx_line.suffix = f"{window}, peak {fmt.rate(max(rx, default=0) / BUCKET_SECONDS)}"
-        tx_line.suffix = f"{window}, peak {fmt.rate(max(tx, default=0) / BUCKET_SECONDS)}"
+        rx_line.values, tx_line.values = tuple(complete(rx)), tuple(complete(tx))
+        rx_line.suffix, tx_line.suffix = traffic_suffix(rx), traffic_suffix(tx)
 
     def _set_title(self, title: str) -> None:
         # Assigning border_title repaints the whole pane, border and sparklines included, even when it is the same.

@@ -8,24 +8,23 @@ from typing import ClassVar, NamedTuple
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from wgtui import fmt
-from wgtui.drift import DRIFT_GLYPH
 from wgtui.model import PeerStatus
 from wgtui.monitor import PeerRow
-from wgtui.ui.columns import GAP, GLYPH_WIDTH, CellContext, Layout, fit, layout
-from wgtui.ui.key_age import KeyState, key_state
-from wgtui.ui.peer_rows import Change, PeerRows
+from wgtui.ui import keymap
+from wgtui.ui.columns import CellContext, Cells, Layout, fit, layout
+from wgtui.ui.peer_rows import Change, PeerRows, Sort
+from wgtui.ui.widgets.peer_line import DISABLED, line_segments, look
 
 _HEADER = 1
-MARK_GLYPH = "◆"
-"""A marked peer (space): a shape of its own, so marks read without colour too."""
+
+
 
 
 class _Pass(NamedTuple):
@@ -38,7 +37,7 @@ class _Pass(NamedTuple):
     layout: Layout
 
 
-class PeerTable(ScrollView, can_focus=True):
+class PeerTable(ScrollView, can_focus=True, inherit_bindings=False):
     """Rows come from a PeerRows model; per update, only lines whose text changed are redrawn.
 
     Drawing cost depends on the terminal height, never on the number of peers: a DataTable builds every row
@@ -53,6 +52,8 @@ class PeerTable(ScrollView, can_focus=True):
     PeerTable > .peer-table--online { color: $success; }
     PeerTable > .peer-table--stale { color: $warning; }
     PeerTable > .peer-table--never { color: $text-disabled; }
+    PeerTable > .peer-table--disabled { color: $text-disabled; text-style: italic; }
+    PeerTable > .peer-table--cut { text-style: reverse; }
     PeerTable > .peer-table--dim { color: $text-muted; }
     PeerTable > .peer-table--empty { color: $text-muted; text-style: italic; }
     PeerTable > .peer-table--mark { color: $accent; text-style: bold; }
@@ -62,17 +63,11 @@ class PeerTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "peer-table--header", "peer-table--cursor", "peer-table--online", "peer-table--stale",
         "peer-table--never", "peer-table--dim", "peer-table--empty", "peer-table--mark", "peer-table--overdue",
-        "peer-table--rotating",
+        "peer-table--rotating", "peer-table--disabled", "peer-table--cut",
     }
-    # Space marks a peer (the dashboard's key), so it is not page down here.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor(-1)", "Up", show=False, id="table.up"),
-        Binding("down", "cursor(1)", "Down", show=False, id="table.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
-        Binding("home,g", "edge(0)", "First", show=False, id="table.first"),
-        Binding("end,G", "edge(1)", "Last", show=False, id="table.last"),
-    ]
+    # Space marks a peer (the dashboard's key), so it is not page down here; nothing scrolls sideways (the columns
+    # fit the width), so ScrollView's left/right/ctrl+home… bindings are not inherited: help lists only what works.
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.TABLE)
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
     full_keys: reactive[bool] = reactive(False)
@@ -92,8 +87,8 @@ class PeerTable(ScrollView, can_focus=True):
         self._cursor_key: str | None = None
         self._drawn: dict[int, tuple[object, ...]] = {}
         """Per screen line, what was drawn there last: lets an update redraw only lines that differ."""
-        self._layout: tuple[int, bool, Layout] | None = None
-        self._cells: dict[str, tuple[PeerRow, tuple[str, ...]]] = {}
+        self._layout: tuple[tuple[object, ...], Layout] | None = None
+        self._cells: dict[str, tuple[PeerRow, Cells]] = {}
         """Cell texts of the rows formatted at `_cells_now`: a poll compares, then draws, each visible line once."""
         self._cells_now = 0.0
         self._pending: dict[int, tuple[object, ...]] = {}
@@ -107,6 +102,7 @@ class PeerTable(ScrollView, can_focus=True):
         self.marks: Set[str] = frozenset()
         """Public keys of the marked peers (the dashboard's set for this interface, read when drawing)."""
         self._max_key_age = 0.0
+        self._shown_columns: frozenset[Sort] | None = None
 
     @property
     def max_key_age(self) -> float:
@@ -119,6 +115,29 @@ class PeerTable(ScrollView, can_focus=True):
             self._max_key_age = seconds
             self._cells.clear()
             self.refresh_changed()
+
+    @property
+    def shown_columns(self) -> frozenset[Sort] | None:
+        """The columns the user chose to see (None: all that fit)."""
+        return self._shown_columns
+
+    @shown_columns.setter
+    def shown_columns(self, columns: frozenset[Sort] | None) -> None:
+        if columns != self._shown_columns:
+            self._shown_columns = columns
+            self.relayout()
+
+    def relayout(self) -> None:
+        """Work the columns out again and redraw every line (new columns, sort or widths)."""
+        self._layout = None
+        self._forget_drawn()
+        self.refresh()
+
+    def redraw_all(self) -> None:
+        """Draw every line again, even one that looks unchanged (a full redraw of the terminal)."""
+        self._forget_drawn()
+        self._strips.clear()
+        self.refresh()
 
     # -- model -----------------------------------------------------------------------------------------------
 
@@ -179,19 +198,24 @@ class PeerTable(ScrollView, can_focus=True):
         self._styles.clear()
         self._strips.clear()
 
-    def _style(self, part: str, status: PeerStatus | None = None, cursor: bool = False, focus: bool = False) -> Style:
+    def _style(self, part: str, status: PeerStatus | str | None = None, cursor: bool = False,
+               focus: bool = False) -> Style:
         """The Rich style of one part of a line, computed once per CSS state (not per line and frame: `rich_style`
         walks the ancestors' backgrounds). `focus` is part of the key: the cursor line looks different then."""
         key = (part, status, cursor, focus)
         style = self._styles.get(key)
+        if style is None and part == "cut":
+            # Laid over a cell's own style (dim, cursor…): only what marks the cut, nothing that would undo those.
+            style = self._styles[key] = self.get_component_rich_style("peer-table--cut")
         if style is None:
             base = self.rich_style
             if part == "state":
                 assert status is not None
-                style = base + self.get_component_rich_style(f"peer-table--{status.value}")
+                style = base + self.get_component_rich_style(f"peer-table--{status}")
             elif part == "cell":
-                style = base + (self.get_component_rich_style("peer-table--dim")
-                                if status is PeerStatus.NEVER else Style())
+                style = base + (self.get_component_rich_style("peer-table--dim") if status is PeerStatus.NEVER
+                                else self.get_component_rich_style("peer-table--disabled") if status == DISABLED
+                                else Style())
             else:
                 style = base + self.get_component_rich_style(f"peer-table--{part}")
             if cursor:
@@ -254,9 +278,7 @@ class PeerTable(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
 
     def watch_full_keys(self) -> None:
-        self._layout = None
-        self._forget_drawn()
-        self.refresh()
+        self.relayout()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
@@ -280,16 +302,26 @@ class PeerTable(ScrollView, can_focus=True):
         finally:
             self._pass = None
 
+    @property
+    def columns(self) -> Layout:
+        """The columns as they are drawn now (Widget.layout is Textual's own: the arrangement of children)."""
+        return self._get_layout()
+
     def _get_layout(self, width: int | None = None) -> Layout:
-        # Keyed on the width because the vertical scrollbar comes and goes with the number of rows.
+        # Keyed on the width because the vertical scrollbar comes and goes with the number of rows; on the widest
+        # values because a longer endpoint or name seen in a poll may take room the table has spare.
         if width is None:
             width = self.scrollable_content_region.width
-        if self._layout is None or self._layout[:2] != (width, self.full_keys):
-            self._layout = (width, self.full_keys, layout(width, self.full_keys))
+        model = self.model
+        key = (width, self.full_keys, self._shown_columns, model.sort, tuple(model.widest))
+        if self._layout is None or self._layout[0] != key:
+            self._layout = (key, layout(width, self.full_keys, shown=self._shown_columns, sort=model.sort,
+                                        widest=model.widest))
             self._cells.clear()
-        return self._layout[2]
+            self._forget_drawn()
+        return self._layout[1]
 
-    def _texts(self, row: PeerRow, ctx: CellContext, lay: Layout) -> tuple[str, ...]:
+    def _texts(self, row: PeerRow, ctx: CellContext, lay: Layout) -> Cells:
         # Formatting (humanize, cell widths) is most of a line's cost; it depends only on the row object, the time,
         # the key policy and the layout, so each visible line is formatted once per poll however often it is
         # compared or drawn.
@@ -300,17 +332,16 @@ class PeerTable(ScrollView, can_focus=True):
         hit = self._cells.get(key)
         if hit is not None and hit[0] is row:
             return hit[1]
-        texts = tuple(fit(text(row, ctx), w, c.align_right)
-                      for c, w, text in zip(lay.columns, lay.widths, lay.texts, strict=True))
-        self._cells[key] = (row, texts)
-        return texts
+        cells = lay.cells(row, ctx)
+        self._cells[key] = (row, cells)
+        return cells
 
     def _signature(self, index: int, ctx: _Pass) -> tuple[object, ...]:
         if index >= len(self.model):
             return ("empty", index == 0 and not len(self.model), self.empty_text)
         row = self.model[index]
-        return (row.status, row.drift, row.key in self.marks, index == self.cursor, ctx.focus,
-                self._texts(row, ctx.cells, ctx.layout))
+        return (look(row), row.drift, row.key in self.marks, index == self.cursor,
+                ctx.focus, self._texts(row, ctx.cells, ctx.layout))
 
     def _header_signature(self) -> tuple[object, ...]:
         return ("header", self.model.sort, self.model.reverse, self._get_layout())
@@ -335,26 +366,13 @@ class PeerTable(ScrollView, can_focus=True):
             return strip
         row = self.model[index]
         on_cursor = index == self.cursor
-        state_style = self._style("state", row.status, on_cursor, ctx.focus)
-        cell_style = self._style("cell", row.status, on_cursor, ctx.focus)
-        # The glyph columns: the mark (◆ marked), the state, and drift: + only live, ✕ only in the file, ≠ they differ.
-        drift = DRIFT_GLYPH[row.drift[0]] if row.drift else " "
-        state = f"{fmt.STATUS_GLYPH[row.status]}{drift}"
-        segments = ([Segment(MARK_GLYPH, self._style("mark", None, on_cursor, ctx.focus)), Segment(state, state_style)]
-                    if row.key in self.marks else [Segment(f" {state}", state_style)])
-        texts: tuple[str, ...] = sig[5]  # type: ignore[assignment]
-        cells = (" " * GAP).join(texts)
-        # One segment for all cells (they share a style): Textual's work per line grows with its segments. Only
-        # an overdue key or a pending rotation gets its key age cell a style of its own.
-        look = key_state(row, ctx.cells.now, ctx.cells.max_key_age)
-        at = ctx.layout.offset("key_age") if look is not KeyState.PLAIN else None
-        if at is not None:
-            end = at + len(texts[[c.id for c in ctx.layout.columns].index("key_age")])
-            segments += [Segment(cells[:at], cell_style),
-                         Segment(cells[at:end], self._style(look.value, None, on_cursor, ctx.focus)),
-                         Segment(cells[end:], cell_style)]
-        else:
-            segments.append(Segment(cells, cell_style))
+        cell_style = self._style("cell", look(row), on_cursor, ctx.focus)
+
+        def style_of(part: str, seen: PeerStatus | str | None) -> Style:
+            return self._style(part, seen, on_cursor, ctx.focus)
+
+        segments = line_segments(row, sig[5], ctx.layout, row.key in self.marks,  # type: ignore[arg-type]
+                                 ctx.cells.now, ctx.cells.max_key_age, style_of)
         strip = Strip(segments).adjust_cell_length(width, cell_style)
         if len(self._strips) > 8 * max(1, self.size.height):
             self._strips.clear()  # lines of rows long gone or texts of past seconds: bounded by the screen
@@ -362,13 +380,6 @@ class PeerTable(ScrollView, can_focus=True):
         return strip
 
     def _header_strip(self, width: int) -> Strip:
-        lay = self._get_layout()
         style = self._style("header", focus=self.has_focus)
-        parts = [" " * GLYPH_WIDTH]
-        for col, w in zip(lay.columns, lay.widths, strict=True):
-            title = col.title
-            if col.id == self.model.sort:
-                title += " ▼" if self.model.reverse else " ▲"
-            parts.append(fit(title, w, col.align_right))
-        text = parts[0] + (" " * GAP).join(parts[1:])
+        text = self._get_layout().header(self.model.sort, self.model.reverse)
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,7 +20,7 @@ from wgtui import keys
 from wgtui.client_config import ClientConfig, save_client_config
 from wgtui.conf import ConfError, Document
 from wgtui.store import StoreError
-from wgtui.ui.screens.confirm import ConfirmScreen
+from wgtui.ui.dialogs.confirm import ConfirmScreen
 from wgtui.ui.widgets.qr import QRCode
 
 
@@ -168,20 +169,26 @@ class ClientConfigScreen(ModalScreen[int | None]):
             return
         self._save(Path(raw).expanduser())
 
-    @work(thread=True, group="client-save", exit_on_error=False)
-    def _save(self, path: Path) -> None:
-        # A write to a slow or remote file system must not freeze the screen.
-        try:
+    @work(group="client-save", exit_on_error=False)
+    async def _save(self, path: Path) -> None:
+        # A write to a slow or remote file system must not freeze the screen: it runs in a thread.
+        config = self.config
+        assert config is not None
+
+        def write() -> bool:
             existed = path.exists()
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            assert self.config is not None
-            save_client_config(path, self.config)
+            save_client_config(path, config)
+            return existed
+
+        try:
+            existed = await asyncio.to_thread(write)
         except (OSError, StoreError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.app.call_from_thread(self.notify, f"Not saved: {path}: {reason}", title="Client config",
-                                      severity="error", markup=False, timeout=10)
+            self.notify(f"Not saved: {path}: {reason}", title="Client config", severity="error", markup=False,
+                        timeout=10)
             return
-        self.app.call_from_thread(self._saved, path, existed)
+        self._saved(path, existed)
 
     def _saved(self, path: Path, existed: bool) -> None:
         self.saved = path

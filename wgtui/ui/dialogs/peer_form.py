@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
-from textual.validation import ValidationResult, Validator
-from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Footer, Input, Label, RadioSet, Static
 
-from wgtui import ipalloc, keys
-from wgtui.backends.base import BackendError
+from wgtui import keys
 from wgtui.changes import ChangeRefused, Plan, Planner
-from wgtui.changes.planner import refuse_taken
-from wgtui.conf import ConfError, PeerView, ValidationError
+from wgtui.conf import PeerView, ValidationError
 from wgtui.conf.validate import (
     validate_allowed_ips,
     validate_endpoint,
@@ -31,84 +30,46 @@ from wgtui.conf.validate import (
 )
 from wgtui.model import KEEP
 from wgtui.settings import ClientSettings
-from wgtui.store import StoreError
+from wgtui.ui.dialogs.form_context import (
+    FIELD_INPUT,
+    REFUSALS,
+    Check,
+    FormContext,
+    FormResult,
+    FormValues,
+    form_context,
+    is_public_key,
+    refuse_duplicates,
+)
+from wgtui.ui.widgets.form_controls import ChoiceSet, TextCheckbox, TextRadioButton
+
+__all__ = ["REFUSALS", "Check", "FormContext", "FormResult", "FormValues", "PeerForm", "form_context"]
 
 log = logging.getLogger(__name__)
 
-Owners = Mapping[ipalloc.Network, tuple[str, str]]
-REFUSALS = (ChangeRefused, ConfError, StoreError, BackendError)
-
-# Field names of the validators and ChangeRefused.field -> the input that shows the message.
-FIELD_INPUT = {"name": "name", "public_key": "public_key", "allowed_ips": "allowed_ips", "endpoint": "endpoint",
-               "persistent_keepalive": "keepalive", "keepalive": "keepalive", "server_endpoint": "server_endpoint"}
+NO_SERVER_ENDPOINT = "⚠ No server endpoint is set: the client config will say SERVER_ADDRESS:51820."
+"""Said under the empty field (whose placeholder is only an example), in the words of the client config's own
+warning: the form and the config it makes never disagree about whether an endpoint is set."""
 
 
-@dataclass(frozen=True)
-class FormContext:
-    """What the form needs, worked out in a thread before it opens (large files take a while)."""
+class FormInput(Input):
+    """An input that will not take a pasted public key unless it is the key field: a key pasted into Allowed IPs
+    (whose text is selected when tab reaches it) would replace the addresses. The form puts it where it belongs."""
 
-    planner: Planner
-    owners: Owners
-    """Every allowed-IP prefix other peers hold -> (public key, name): duplicates are refused as you type."""
-    taken_names: frozenset[str]
-    allowed_ips: str
-    """Prefill: the next free addresses (add) or the peer's own (edit)."""
-    allowed_ips_note: str = ""
-    """Why no address could be picked automatically, when none could."""
-    peer: PeerView | None = None
-    """The peer being edited (None: adding)."""
-    keys_in_use: frozenset[str] = frozenset()
-    """Public keys of every peer (file and interface): a pasted key must be new."""
+    class KeyPasted(Message):
+        def __init__(self, field: FormInput, key: str) -> None:
+            super().__init__()
+            self.field = field
+            self.key = key
 
-
-def form_context(planner: Planner, public_key: str | None = None) -> FormContext:
-    """Blocking (reads every peer): call it from a thread worker."""
-    exclude = [public_key] if public_key else []
-    owners = planner.prefix_owners(exclude)
-    peers = planner.peers()
-    names = frozenset(p.name for p in peers if p.name and p.public_key != public_key)
-    in_use = frozenset(p.public_key for p in peers)
-    if public_key is not None:
-        peer = planner.doc.find_peer(public_key)
-        if peer is None:
-            raise ChangeRefused(f"{keys.short_key(public_key)} is on the running interface but not in "
-                                f"{planner.config_path}: only peers in the file can be edited (adopt it first).")
-        return FormContext(planner, owners, names, ", ".join(peer.allowed_ips), peer=peer, keys_in_use=in_use)
-    try:
-        return FormContext(planner, owners, names, ", ".join(planner.auto_allowed_ips()), keys_in_use=in_use)
-    except ChangeRefused as exc:
-        return FormContext(planner, owners, names, "", allowed_ips_note=str(exc), keys_in_use=in_use)
-
-
-@dataclass(frozen=True)
-class FormResult:
-    plan: Plan
-    make: Callable[[Planner], Plan]
-    """Works the same change out again on a fresh Planner (after SaveConfig was turned off first)."""
-    settings: ClientSettings | None = None
-    """Client settings to remember once the change is applied (a new server endpoint), else None."""
-
-
-class Check(Validator):
-    """A textual validator around one of wgtui's field validators: the failure is the validator's sentence."""
-
-    def __init__(self, check: Callable[[str], object]) -> None:
-        super().__init__()
-        self.check = check
-
-    def validate(self, value: str) -> ValidationResult:
-        try:
-            self.check(value)
-        except ValidationError as exc:
-            return self.failure(exc.message, value)
-        except (ChangeRefused, ConfError) as exc:
-            return self.failure(str(exc), value)
-        return self.success()
-
-
-def refuse_duplicates(ips: tuple[str, ...], owners: Owners) -> None:
-    """The Planner's exact-duplicate rule, checked per keystroke against prefixes gathered once."""
-    refuse_taken(ips, owners, "this peer")
+    def _on_paste(self, event: events.Paste) -> None:
+        # Textual calls the handler of each class up the MRO: a key stops it here (prevent_default), anything else
+        # goes on to Input's own paste.
+        line = event.text.splitlines()[0] if event.text else ""
+        if self.id != "public_key" and is_public_key(line):
+            event.prevent_default()
+            event.stop()
+            self.post_message(self.KeyPasted(self, line.strip()))
 
 
 class PeerForm(ModalScreen[FormResult | None]):
@@ -116,19 +77,23 @@ class PeerForm(ModalScreen[FormResult | None]):
     message under it; the preview button stays disabled, with the reason, while a field is invalid."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="form.cancel"),
-        Binding("enter", "submit", "Preview", id="form.submit"),
+        Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="close the form; nothing is changed"),
+        Binding("enter", "submit", "Preview", id="form.submit", tooltip="work the change out and preview its diff"),
     ]
 
-    def __init__(self, context: FormContext, settings: ClientSettings) -> None:
+    def __init__(self, context: FormContext, settings: ClientSettings, values: FormValues | None = None) -> None:
         super().__init__()
         self.context = context
         self.settings = settings
+        self.values = values
+        """What was typed before the preview was cancelled: the form opens with it."""
         self.editing = context.peer is not None
         self.shown: set[str] = set()
         """Inputs whose message is shown: changed by the user, or refused at submit (not pristine blanks)."""
         self._working = False
         """A plan is being worked out in a thread: a second enter must not start another."""
+        self._values_now = FormValues({})
+        """The values the plan being worked out was made from (given back if its preview is cancelled)."""
         self.labels: dict[str, str] = {}
 
     # -- layout ----------------------------------------------------------------------------------------------
@@ -155,48 +120,66 @@ class PeerForm(ModalScreen[FormResult | None]):
                 yield Button("Cancel (esc)", id="cancel", compact=True)
         yield Footer()
 
+    def _initial(self, field: str, value: str) -> str:
+        return self.values.inputs.get(field, value) if self.values is not None else value
+
     def _fields(self, peer: PeerView | None) -> ComposeResult:
+        # Placeholders are examples (`e.g. …`, drawn dim) or say what empty means: never something that could be
+        # read as a value the field has. An unnamed peer's name field says it has none.
         ctx, planner = self.context, self.context.planner
         convention = planner.doc.naming.convention
+        values = self.values
+        unnamed = peer is not None and not peer.name
         with VerticalScroll(classes="dialog-body"):
             # An unnamed peer can be edited without naming it (empty: no name, as before).
-            yield from self._field("Name", Input(
-                (peer.name or "") if peer else "", placeholder="alice-laptop", id="name", compact=True,
-                valid_empty=peer is not None and not peer.name,
-                validators=[Check(lambda v: validate_name(v, convention, ctx.taken_names))]))
+            yield from self._field("Name", FormInput(
+                self._initial("name", (peer.name or "") if peer else ""), id="name", compact=True,
+                placeholder="none yet: type one to name it" if unnamed else "e.g. alice-laptop",
+                valid_empty=unnamed, validators=[Check(lambda v: validate_name(v, convention, ctx.taken_names))]))
             if not self.editing:
+                paste = values is not None and values.paste_key
                 with Horizontal(classes="form-row"):
                     yield Label("Key", classes="form-label")
-                    with RadioSet(id="key-source", compact=True):
-                        yield RadioButton("generate a key pair", value=True, id="key-generate", compact=True)
-                        yield RadioButton("paste the client's public key", id="key-paste", compact=True)
-                yield from self._field("Public key", Input(
-                    placeholder="the client's public key (wg pubkey), 44 characters", id="public_key",
-                    compact=True, validators=[Check(self._check_public_key)]))
-            yield from self._field("Allowed IPs", Input(
-                ctx.allowed_ips, placeholder="10.0.0.2/32, fd00::2/128", id="allowed_ips", compact=True,
-                validators=[Check(self._check_allowed_ips)]), ctx.allowed_ips_note)
+                    with ChoiceSet(id="key-source", compact=True):
+                        yield TextRadioButton("generate a key pair", value=not paste, id="key-generate",
+                                              compact=True)
+                        yield TextRadioButton("paste the client's public key", value=paste, id="key-paste",
+                                              compact=True)
+                yield from self._field("Public key", FormInput(
+                    self._initial("public_key", ""), placeholder="the client's `wg pubkey`: 44 characters ending "
+                    "in =", id="public_key", compact=True, validators=[Check(self._check_public_key)]))
+            yield from self._field("Allowed IPs", FormInput(
+                self._initial("allowed_ips", ctx.allowed_ips), placeholder="e.g. 10.0.0.2/32, fd00::2/128",
+                id="allowed_ips", compact=True, validators=[Check(self._check_allowed_ips)]), ctx.allowed_ips_note)
             if not self.editing:
                 with Horizontal(classes="form-row"):
                     yield Label("Preshared key", classes="form-label")
-                    yield Checkbox("generate one (extra post-quantum layer)", id="psk", compact=True)
+                    yield TextCheckbox("generate one (extra post-quantum layer)",
+                                       value=values is not None and values.preshared_key, id="psk", compact=True)
             keepalive = peer.persistent_keepalive if peer else None
-            yield from self._field("Keepalive", Input(
-                str(keepalive) if keepalive else "", placeholder="off (seconds, 25 behind NAT)", id="keepalive",
-                compact=True, valid_empty=True, validators=[Check(validate_keepalive)]))
-            yield from self._field("Endpoint", Input(
-                (peer.endpoint or "") if peer else "", placeholder="none (host:port if the peer has a fixed address)",
-                id="endpoint", compact=True, valid_empty=True, validators=[Check(validate_endpoint)]))
+            yield from self._field("Keepalive", FormInput(
+                self._initial("keepalive", str(keepalive) if keepalive else ""),
+                placeholder="empty: off (seconds, e.g. 25 behind NAT)", id="keepalive", compact=True,
+                valid_empty=True, validators=[Check(validate_keepalive)]))
+            yield from self._field("Endpoint", FormInput(
+                self._initial("endpoint", (peer.endpoint or "") if peer else ""),
+                placeholder="empty: none (e.g. 192.0.2.7:51820 if it has a fixed one)", id="endpoint",
+                compact=True, valid_empty=True, validators=[Check(validate_endpoint)]))
             if not self.editing:
-                yield from self._field("Server endpoint", Input(
-                    self.settings.endpoint, placeholder="vpn.example.com:51820 (how clients reach this server)",
-                    id="server_endpoint", compact=True, valid_empty=True,
+                yield from self._field("Server endpoint", FormInput(
+                    self._initial("server_endpoint", self.settings.endpoint),
+                    placeholder="e.g. vpn.example.com:51820 (how clients reach this server)", id="server_endpoint",
+                    compact=True, valid_empty=True,
                     validators=[Check(lambda v: validate_endpoint(v, "server_endpoint"))]))
 
     def on_mount(self) -> None:
         if not self.editing:
-            self.query_one("#row-public_key").display = False
+            self.query_one("#row-public_key").display = self.pasting
         self.set_message("allowed_ips", "")
+        if not self.editing:
+            self.set_message("server_endpoint", "")
+        if self.values is not None:
+            self.shown.update(k for k, v in self.values.inputs.items() if v)  # typed before: judged at once
         self.revalidate()
         self.query_one("#name", Input).focus()
 
@@ -212,7 +195,7 @@ class PeerForm(ModalScreen[FormResult | None]):
 
     @property
     def pasting(self) -> bool:
-        return not self.editing and self.query_one("#key-paste", RadioButton).value
+        return not self.editing and self.query_one("#key-paste", TextRadioButton).value
 
     def _inputs(self) -> list[Input]:
         return [i for i in self.query(Input) if i.id != "public_key" or self.pasting]
@@ -244,8 +227,10 @@ class PeerForm(ModalScreen[FormResult | None]):
 
     def set_message(self, field: str, message: str) -> None:
         msg = self.query_one(f"#{field}-msg", Static)
-        if not message and field == "allowed_ips" and self.context.allowed_ips_note:
-            msg.update(Text(self.context.allowed_ips_note, style="yellow"))
+        note = (self.context.allowed_ips_note if field == "allowed_ips" else
+                NO_SERVER_ENDPOINT if field == "server_endpoint" and not self._value("server_endpoint") else "")
+        if not message and note:
+            msg.update(Text(note, style="yellow"))
             msg.display = True
             return
         msg.update(Text(message, style="red"))
@@ -255,12 +240,34 @@ class PeerForm(ModalScreen[FormResult | None]):
     def _changed(self, event: Input.Changed) -> None:
         self.shown.add(str(event.input.id))
         self.revalidate()
+        if event.input.id == "server_endpoint" and not event.value:
+            self.set_message("server_endpoint", "")
+
+    @on(FormInput.KeyPasted)
+    def _key_pasted(self, event: FormInput.KeyPasted) -> None:
+        """A public key pasted into another field goes to the key field (adding), never over that field's text."""
+        label = self.labels.get(str(event.field.id), "that field")
+        if self.editing:
+            self.notify(f"That is a public key: {label} kept its text. A peer's key is changed by rotating it (r).",
+                        severity="warning", timeout=6, markup=False)
+            return
+        self.query_one("#key-paste", TextRadioButton).value = True
+        box = self.query_one("#public_key", Input)
+        box.value = event.key
+        box.focus()
+        self.notify(f"That was a public key: it went into Public key ({label} kept its text).", timeout=5,
+                    markup=False)
+
+    @on(ChoiceSet.Confirmed, "#key-source")
+    def _key_source_confirmed(self) -> None:
+        if self.pasting:
+            self.query_one("#public_key", Input).focus()
 
     @on(RadioSet.Changed, "#key-source")
     def _key_source(self) -> None:
+        # The key field comes right after the choice (tab reaches it next); it is not focused here, since the
+        # arrows that chose may still be moving.
         self.query_one("#row-public_key").display = self.pasting
-        if self.pasting:
-            self.query_one("#public_key", Input).focus()
         self.revalidate()
 
     # -- submit ----------------------------------------------------------------------------------------------
@@ -290,12 +297,20 @@ class PeerForm(ModalScreen[FormResult | None]):
             first.focus()
             return
         self._working = True
+        self._values_now = self.form_values()
         self.status(Text("Working out the change…", style="dim"))
         self.query_one("#submit", Button).disabled = True
         self._plan(*self._request())
 
     def _value(self, field: str) -> str:
-        return self.query_one(f"#{field}", Input).value.strip()
+        found = self.query(f"#{field}")
+        return found.first(Input).value.strip() if found else ""
+
+    def form_values(self) -> FormValues:
+        inputs = {str(i.id): i.value for i in self.query(Input)}
+        if self.editing:
+            return FormValues(inputs)
+        return FormValues(inputs, self.pasting, self.query_one("#psk", TextCheckbox).value)
 
     def _request(self) -> tuple[Callable[[Planner], Plan], ClientSettings | None]:
         """The change as a function of a Planner, and the client settings to remember with it."""
@@ -314,7 +329,7 @@ class PeerForm(ModalScreen[FormResult | None]):
 
             return edit, None
         public_key = self._value("public_key") if self.pasting else None
-        psk = self.query_one("#psk", Checkbox).value
+        psk = self.query_one("#psk", TextCheckbox).value
         server = self._value("server_endpoint")
         settings = None
         if server and server != self.settings.endpoint:
@@ -328,19 +343,19 @@ class PeerForm(ModalScreen[FormResult | None]):
 
         return add, settings
 
-    @work(thread=True, group="form", exit_on_error=False)
-    def _plan(self, make: Callable[[Planner], Plan], settings: ClientSettings | None) -> None:
+    @work(group="form", exit_on_error=False)
+    async def _plan(self, make: Callable[[Planner], Plan], settings: ClientSettings | None) -> None:
         # Planning renders the whole file and checks every prefix: a thread keeps the form responsive.
         try:
-            plan = make(self.context.planner)
+            plan = await asyncio.to_thread(make, self.context.planner)
         except REFUSALS as exc:
-            self.app.call_from_thread(self._refused, exc)
+            self._refused(exc)
             return
         except Exception as exc:  # a bug: say so in the form rather than leave it "working" forever
             log.exception("planning failed")
-            self.app.call_from_thread(self._refused, RuntimeError(f"unexpected error: {exc!r}"))
+            self._refused(RuntimeError(f"unexpected error: {exc!r}"))
             return
-        self.app.call_from_thread(self.dismiss, FormResult(plan, make, settings))
+        self.dismiss(FormResult(plan, make, self._values_now, settings))
 
     def _refused(self, exc: Exception) -> None:
         self._working = False

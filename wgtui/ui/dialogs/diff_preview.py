@@ -16,10 +16,18 @@ from textual.widgets import Button, Footer, Static
 
 from wgtui.changes import Plan
 from wgtui.changes.plan import describe
+from wgtui.compat import StrEnum
 
-APPLY = "apply"
-CANCEL = "cancel"
-SAVE_CONFIG_OFF = "save-config-off"
+
+class Choice(StrEnum):
+    """How the preview was left."""
+
+    APPLY = "apply"
+    CANCEL = "cancel"
+    SAVE_CONFIG_OFF = "save-config-off"
+    """Turn SaveConfig off first (a change of its own), then the asked change again."""
+
+
 ENTER_GRACE = 0.5
 """Seconds after the preview opens during which enter does not apply."""
 
@@ -68,22 +76,26 @@ def preview_text(plan: Plan, steps: Sequence[str] | None = None) -> Text:
     return text
 
 
-class DiffPreview(ModalScreen[str]):
-    """Dismisses with APPLY, CANCEL or SAVE_CONFIG_OFF; it changes nothing itself."""
+class DiffPreview(ModalScreen[Choice]):
+    """Dismisses with a Choice; it changes nothing itself."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "choose('apply')", "Apply", id="preview.apply"),
-        Binding("n,escape", "choose('cancel')", "Cancel", id="preview.cancel"),
-        Binding("o", "choose('save-config-off')", "SaveConfig off", id="preview.save_config_off"),
+        Binding("y", "choose('apply')", "Apply", id="preview.apply", tooltip="apply: the interface, then the file"),
+        Binding("n,escape", "choose('cancel')", "Cancel", id="preview.cancel",
+                tooltip="change nothing (back to the form, when there was one)"),
+        Binding("o", "choose('save-config-off')", "SaveConfig off", id="preview.save_config_off",
+                tooltip="turn SaveConfig off first, so that wg-quick down does not undo the change"),
         # Enter applies as well, unless a button has focus (then that button is pressed, Cancel included).
-        Binding("enter", "apply_enter", "Apply", id="preview.apply_enter", show=False),
+        Binding("enter", "apply_enter", "Apply", id="preview.apply_enter", show=False,
+                tooltip="apply (not in the first half second: a double enter in a form must not apply)"),
     ]
 
     def __init__(self, plan: Plan, *, apply_label: str = "Apply", offer_save_config_off: bool = False,
-                 steps: Sequence[str] | None = None) -> None:
+                 steps: Sequence[str] | None = None, cancel_label: str = "Cancel") -> None:
         super().__init__()
         self.plan = plan
         self.apply_label = apply_label
+        self.cancel_label = cancel_label
         self.offer_save_config_off = offer_save_config_off
         self.steps = steps
         self.opened = time.monotonic()
@@ -96,7 +108,7 @@ class DiffPreview(ModalScreen[str]):
                 yield Static(preview_text(self.plan, self.steps), id="preview-body")
             with Horizontal(classes="buttons", id="preview-buttons"):
                 yield Button(f"{self.apply_label} (y)", id="apply", variant="primary", compact=True)
-                yield Button("Cancel (n)", id="cancel", compact=True)
+                yield Button(f"{self.cancel_label} (n)", id="cancel", compact=True)
                 if self.offer_save_config_off:
                     yield Button("Turn SaveConfig off first (o)", id="save-config-off", variant="warning",
                                  compact=True)
@@ -108,19 +120,19 @@ class DiffPreview(ModalScreen[str]):
         self.opened = time.monotonic()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "choose" and parameters == (SAVE_CONFIG_OFF,):
+        if action == "choose" and parameters == (Choice.SAVE_CONFIG_OFF,):
             return self.offer_save_config_off
         return True
 
     def action_choose(self, choice: str) -> None:
-        self.dismiss(choice)
+        self.dismiss(Choice(choice))
 
     def action_apply_enter(self) -> None:
         # The form before this screen is submitted with enter too: a double press (or key repeat) there must
         # not apply a change nobody has seen. y is never ignored.
         if time.monotonic() - self.opened >= ENTER_GRACE:
-            self.dismiss(APPLY)
+            self.dismiss(Choice.APPLY)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.dismiss(str(event.button.id))
+        self.dismiss(Choice(str(event.button.id)))

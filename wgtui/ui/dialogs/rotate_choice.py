@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -13,12 +13,20 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Footer, Input, Label, RadioSet, Static
 
+from wgtui.compat import StrEnum
 from wgtui.conf.validate import validate_key
-from wgtui.ui.screens.peer_form import Check
+from wgtui.ui.dialogs.form_context import Check
+from wgtui.ui.widgets.form_controls import TextRadioButton
 
-Mode = Literal["staged", "now", "psk"]
+
+class Mode(StrEnum):
+    STAGED = "staged"
+    """The old key works until the client uses the new one: nobody is stranded."""
+    NOW = "now"
+    PSK = "psk"
+    """Same key pair, a new preshared key."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +40,8 @@ class ModeChoices(RadioSet):
     """Enter takes the highlighted mode and goes on (space only selects it): one key per decision."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "choose", "Continue", show=False, id="rotate.choose"),
+        Binding("enter", "choose", "Continue", show=False, id="rotate.choose",
+                tooltip="rotate this way (space only selects it)"),
     ]
 
     class Chosen(Message):
@@ -50,13 +59,13 @@ class RotateChoice(ModalScreen[RotateRequest | None]):
     they are rotated in one session, each client keeping its old key until it uses the new one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss_none", "Cancel", id="rotate.cancel"),
-        Binding("enter", "submit", "Continue", id="rotate.submit"),
+        Binding("escape", "dismiss_none", "Cancel", id="rotate.cancel", tooltip="change nothing"),
+        Binding("enter", "submit", "Continue", id="rotate.submit", tooltip="go on to the diff preview"),
     ]
     MODES: ClassVar[list[tuple[Mode, str]]] = [
-        ("staged", "staged (default): the old key works until the client uses the new one"),
-        ("now", "now: swap at once; the client is cut off until it has its new config"),
-        ("psk", "preshared key only: same key pair, a new preshared key"),
+        (Mode.STAGED, "staged (default): the old key works until the client uses the new one"),
+        (Mode.NOW, "now: swap at once; the client is cut off until it has its new config"),
+        (Mode.PSK, "preshared key only: same key pair, a new preshared key"),
     ]
 
     def __init__(self, label: str, ifname: str, *, peers: int = 1) -> None:
@@ -78,7 +87,7 @@ class RotateChoice(ModalScreen[RotateRequest | None]):
                                   "by itself when its client connects with the new key."), id="rotate-many")
             with ModeChoices(id="rotate-mode", compact=True):
                 for i, (mode, text) in enumerate(self.modes):
-                    yield RadioButton(text, value=i == 0, id=f"mode-{mode}", compact=True)
+                    yield TextRadioButton(text, value=i == 0, id=f"mode-{mode}", compact=True)
             with Horizontal(classes="form-row", id="row-new-key") as row:
                 row.display = self.peers == 1
                 yield Label("New public key", classes="form-label")
@@ -101,7 +110,7 @@ class RotateChoice(ModalScreen[RotateRequest | None]):
 
     @on(RadioSet.Changed)
     def _mode_changed(self) -> None:
-        self.query_one("#row-new-key").display = self.mode != "psk" and self.peers == 1
+        self.query_one("#row-new-key").display = self.mode is not Mode.PSK and self.peers == 1
 
     @on(ModeChoices.Chosen)
     def _mode_chosen(self, event: ModeChoices.Chosen) -> None:
@@ -135,5 +144,5 @@ class RotateChoice(ModalScreen[RotateRequest | None]):
         if self.query_one("#submit", Button).disabled:
             return
         mode = mode or self.mode
-        key = self.query_one("#new-key", Input).value.strip() if mode != "psk" and self.peers == 1 else ""
+        key = self.query_one("#new-key", Input).value.strip() if mode is not Mode.PSK and self.peers == 1 else ""
         self.dismiss(RotateRequest(mode, key or None))
