@@ -1,0 +1,1 @@
+"""Provides the peer lifecycle: durable usage accounting, expiry and quota enforcement, events, webhooks, metrics."""
