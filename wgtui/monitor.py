@@ -7,8 +7,10 @@ import heapq
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import compress
+from operator import is_not
 
 from wgtui.backends.base import Backend, BackendError
 from wgtui.conf import PeerView
@@ -202,11 +204,17 @@ class _Tracker:
             self.unmeasured = set()
         was_active = self.active
         self.active = set()
-        for key, peer in state.peers.items():
+        peers = state.peers
+        if old_peers:
+            # Backends hand back the very same object for a peer whose raw state did not change: the identity
+            # test runs over every peer in C (map, operator.is_not, dict.get), and Python sees only the others.
+            candidates: Iterable[str] = compress(peers, map(is_not, peers.values(), map(old_peers.get, peers)))
+        else:
+            candidates = peers
+        for key in candidates:
+            peer = peers[key]
             old = old_peers.get(key)
-            # Backends hand back the very same object for a peer whose raw state did not change: that makes
-            # the common case (most peers idle) one identity test per peer.
-            if old is peer or (old is not None and old == peer):
+            if old is not None and old == peer:
                 continue
             rx_rate = tx_rate = None
             if old is not None and dt > 0:
@@ -229,7 +237,9 @@ class _Tracker:
         for key in (was_active - self.active) | was_idle_unknown:
             if key in upserts or key not in self.rows:
                 continue
-            self._store(key, replace(self.rows[key], rx_rate=0.0, tx_rate=0.0), upserts)
+            row = self.rows[key]
+            # Not dataclasses.replace: at 10,000 peers, hundreds of rows go idle each poll, and it costs 7 µs a row.
+            self._store(key, PeerRow(row.peer, row.name, row.status, 0.0, 0.0, row.drift, row.meta), upserts)
         if new_config or removed:
             self._reconcile_file(state, new_config, upserts, removed)
         self._expire(now, upserts)

@@ -109,7 +109,7 @@ class _NetlinkSocket:
             size, _, msg_flags, _ = self._sock.recvmsg_into([self._buffer])
             if msg_flags & socket.MSG_TRUNC:
                 raise BackendError("A netlink reply did not fit the receive buffer.")
-            for msg in split_messages(bytes(self._buffer[:size])):
+            for msg in split_messages(bytes(memoryview(self._buffer)[:size])):  # one copy, not two
                 _, rtype, rflags, rseq, _ = NLMSG_HDR.unpack_from(msg)
                 if rseq != seq:
                     continue  # left over from a request that was abandoned half-way

@@ -3,11 +3,39 @@
 from __future__ import annotations
 
 import base64
-import socket
+import gc
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Mapping
+from operator import attrgetter
 
 from wgtui.backends.base import BackendError
+from wgtui.backends.nlgeneric import (
+    WGDEVICE_A_FWMARK,
+    WGDEVICE_A_IFNAME,
+    WGDEVICE_A_LISTEN_PORT,
+    WGDEVICE_A_PEERS,
+    WGDEVICE_A_PRIVATE_KEY,
+    WGDEVICE_A_PUBLIC_KEY,
+    WGPEER_A_ALLOWEDIPS,
+    WGPEER_A_PRESHARED_KEY,
+    MalformedDump,
+    allowed_ips,
+    collect_entries,
+    decode_peer,
+    entry_key,
+    format_endpoint,
+    stamp,
+    walk,
+)
+from wgtui.backends.nlsplit import (
+    PSK_ATTR,
+    Earlier,
+    Irregular,
+    Layout,
+    NestMatch,
+    fast_ips,
+    match_nest,
+)
 from wgtui.model import InterfaceState, PeerState
 
 # Netlink framing (linux/netlink.h) and the generic netlink header that follows it.
@@ -19,40 +47,17 @@ NLMSG_DONE = 3
 NLMSG_MIN_TYPE = 0x10
 NLM_F_MULTI = 0x2
 NLM_F_DUMP_INTR = 0x10
-NLA_TYPE_MASK = 0x3FFF
-"""Strips NLA_F_NESTED and NLA_F_NET_BYTEORDER from nla_type."""
 
-# linux/wireguard.h
 WG_CMD_GET_DEVICE = 0
-WGDEVICE_A_IFINDEX = 1
-WGDEVICE_A_IFNAME = 2
-WGDEVICE_A_PRIVATE_KEY = 3
-WGDEVICE_A_PUBLIC_KEY = 4
-WGDEVICE_A_LISTEN_PORT = 6
-WGDEVICE_A_FWMARK = 7
-WGDEVICE_A_PEERS = 8
-WGPEER_A_PUBLIC_KEY = 1
-WGPEER_A_PRESHARED_KEY = 2
-WGPEER_A_ENDPOINT = 4
-WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL = 5
-WGPEER_A_LAST_HANDSHAKE_TIME = 6
-WGPEER_A_RX_BYTES = 7
-WGPEER_A_TX_BYTES = 8
-WGPEER_A_ALLOWEDIPS = 9
-WGALLOWEDIP_A_FAMILY = 1
-WGALLOWEDIP_A_IPADDR = 2
-WGALLOWEDIP_A_CIDR_MASK = 3
-
+"""linux/wireguard.h; the attributes are in nlgeneric."""
 _NLA = struct.Struct("=HH")
 _U16 = struct.Struct("=H")
 _U32 = struct.Struct("=I")
-_U64 = struct.Struct("=Q")
-_TIMESPEC = struct.Struct("=qq")
-_SOCKADDR_PORT = struct.Struct("!H")
-_SCOPE_ID = struct.Struct("=I")
 _ZERO_KEY = bytes(32)
-_AF_INET = socket.AF_INET
-_AF_INET6 = socket.AF_INET6
+_PUBLIC_KEY = attrgetter("public_key")
+
+__all__ = ["DumpDecoder", "DumpInterrupted", "MalformedDump", "decode_dump", "find_preshared_key",
+           "find_private_key", "format_endpoint", "is_interrupted", "split_messages"]
 
 
 class DumpInterrupted(BackendError):
@@ -60,10 +65,6 @@ class DumpInterrupted(BackendError):
 
     def __init__(self) -> None:
         super().__init__("The WireGuard state changed while it was being read; it has to be read again.")
-
-
-class MalformedDump(BackendError):
-    """The bytes are not a WireGuard device dump this decoder understands."""
 
 
 def split_messages(data: bytes) -> list[bytes]:
@@ -84,177 +85,37 @@ def is_interrupted(messages: Iterable[bytes]) -> bool:
     return any(NLMSG_HDR.unpack_from(m)[2] & NLM_F_DUMP_INTR for m in messages)
 
 
-def _walk(buf: bytes, start: int, end: int) -> Iterator[tuple[int, int, int]]:
-    """(masked type, payload start, payload end) of each attribute in buf[start:end]."""
-    unpack = _NLA.unpack_from
-    while start + 4 <= end:
-        length, kind = unpack(buf, start)
-        if length < 4 or start + length > end:
-            raise MalformedDump(f"A netlink attribute at byte {start} claims {length} bytes; it does not fit.")
-        yield kind & NLA_TYPE_MASK, start + 4, start + length
-        start += (length + 3) & ~3
-
-
-def format_endpoint(raw: bytes) -> str | None:
-    """A sockaddr_in/sockaddr_in6 as `wg` prints it (`192.0.2.1:51820`, `[2001:db8::1]:51820`)."""
-    if len(raw) < 4:
-        return None
-    family = _U16.unpack_from(raw)[0]
-    port = _SOCKADDR_PORT.unpack_from(raw, 2)[0]
-    if family == _AF_INET and len(raw) >= 8:
-        return f"{socket.inet_ntop(_AF_INET, raw[4:8])}:{port}"
-    if family == _AF_INET6 and len(raw) >= 28:
-        host = socket.inet_ntop(_AF_INET6, raw[8:24])
-        scope = _SCOPE_ID.unpack_from(raw, 24)[0]
-        if scope:
-            # wg prints link-local endpoints with their zone, as getnameinfo(NI_NUMERICHOST) does.
-            try:
-                host = f"{host}%{socket.if_indextoname(scope)}"
-            except OSError:
-                host = f"{host}%{scope}"
-        return f"[{host}]:{port}"
-    return None
-
-
-def _allowed_ips(buf: bytes, start: int, end: int, out: list[str]) -> None:
-    # Hand-inlined attribute walks: this runs once per allowed IP, thousands of times per poll.
-    ntop = socket.inet_ntop
-    unpack = _NLA.unpack_from
-    while start + 4 <= end:
-        length, _ = unpack(buf, start)
-        stop = start + length
-        if length < 4 or stop > end:
-            raise MalformedDump(f"An allowed-IP entry at byte {start} claims {length} bytes; it does not fit.")
-        family = cidr = -1
-        addr = b""
-        p = start + 4
-        while p + 4 <= stop:
-            alen, kind = unpack(buf, p)
-            if alen < 4 or p + alen > stop:
-                raise MalformedDump(f"An allowed-IP attribute at byte {p} claims {alen} bytes; it does not fit.")
-            kind &= NLA_TYPE_MASK
-            if kind == WGALLOWEDIP_A_CIDR_MASK:
-                cidr = buf[p + 4]
-            elif kind == WGALLOWEDIP_A_FAMILY:
-                family = _U16.unpack_from(buf, p + 4)[0]
-            elif kind == WGALLOWEDIP_A_IPADDR:
-                addr = buf[p + 4 : p + alen]
-            p += (alen + 3) & ~3
-        if (family == _AF_INET and len(addr) == 4) or (family == _AF_INET6 and len(addr) == 16):
-            out.append(f"{ntop(family, addr)}/{cidr}")
-        else:
-            raise MalformedDump(f"An allowed IP has family {family} and a {len(addr)}-byte address.")
-        start += (length + 3) & ~3
-
-
-def _decode_peer(entries: list[bytes]) -> PeerState:
-    """One peer from its entries: the first carries every field, continuations only add allowed IPs."""
-    first = entries[0]
-    public_key = b""
-    psk = False
-    endpoint: str | None = None
-    handshake = rx = tx = keepalive = 0
-    ips: list[str] = []
-    unpack = _NLA.unpack_from
-    off, end = 0, len(first)
-    while off + 4 <= end:
-        length, kind = unpack(first, off)
-        q = off + length
-        if length < 4 or q > end:
-            raise MalformedDump(f"A peer attribute at byte {off} claims {length} bytes; it does not fit.")
-        p = off + 4
-        kind &= NLA_TYPE_MASK
-        if kind == WGPEER_A_PUBLIC_KEY:
-            public_key = first[p:q]
-        elif kind == WGPEER_A_PRESHARED_KEY:
-            psk = first[p:q] != _ZERO_KEY
-        elif kind == WGPEER_A_LAST_HANDSHAKE_TIME:
-            # tv_sec alone is what `wg show dump` prints; 0/0 is "never" and maps to 0 as it is.
-            handshake = _TIMESPEC.unpack_from(first, p)[0]
-        elif kind == WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL:
-            keepalive = _U16.unpack_from(first, p)[0]
-        elif kind == WGPEER_A_RX_BYTES:
-            rx = _U64.unpack_from(first, p)[0]
-        elif kind == WGPEER_A_TX_BYTES:
-            tx = _U64.unpack_from(first, p)[0]
-        elif kind == WGPEER_A_ENDPOINT:
-            endpoint = format_endpoint(first[p:q])
-        elif kind == WGPEER_A_ALLOWEDIPS:
-            _allowed_ips(first, p, q, ips)
-        off += (length + 3) & ~3
-    for more in entries[1:]:
-        for kind, p, q in _walk(more, 0, len(more)):
-            if kind == WGPEER_A_ALLOWEDIPS:
-                _allowed_ips(more, p, q, ips)
-    if len(public_key) != 32:
-        raise MalformedDump("A peer entry has no 32-byte public key.")
-    return PeerState(
-        public_key=base64.b64encode(public_key).decode(),
-        endpoint=endpoint,
-        allowed_ips=tuple(ips),
-        latest_handshake=handshake,
-        rx_bytes=rx,
-        tx_bytes=tx,
-        persistent_keepalive=keepalive,
-        has_preshared_key=psk,
-    )
-
-
-def _entry_key(entry: bytes) -> bytes:
-    # The kernel puts the public key first; anything else is read by type all the same.
-    if entry[:4] == b"\x24\x00\x01\x00":
-        return entry[4:36]
-    for kind, p, q in _walk(entry, 0, len(entry)):
-        if kind == WGPEER_A_PUBLIC_KEY:
-            return entry[p:q]
-    raise MalformedDump("A peer entry has no public key.")
-
-
-_PSK_HEADER = b"\x24\x00\x02\x00"
-"""nla_len 36, WGPEER_A_PRESHARED_KEY: where the kernel puts it, right after the 36-byte public-key attribute."""
-
-
-def _stamp(entry: bytes) -> tuple[bytes, bool] | None:
-    """What identifies an unchanged peer entry without keeping its preshared key: every byte after the key,
-    and whether a key is set (the model holds only that). None when the entry is not laid out as the kernel
-    lays it out: then it is decoded each time, which is correct, only slower."""
-    if entry[36:40] != _PSK_HEADER:
-        return None
-    return entry[72:], entry[40:72] != _ZERO_KEY
-
-
-def _collect_entries(msg: bytes, start: int, end: int, groups: dict[bytes, list[bytes]]) -> None:
-    """Split a WGDEVICE_A_PEERS nest into raw peer entries grouped by public key (a split peer has several).
-
-    The per-peer loop of every poll: written out, without a generator, because idle peers cost only this."""
-    unpack = _NLA.unpack_from
-    while start + 4 <= end:
-        length = unpack(msg, start)[0]
-        stop = start + length
-        if length < 4 or stop > end:
-            raise MalformedDump(f"A peer entry at byte {start} claims {length} bytes; it does not fit.")
-        entry = msg[start + 4:stop]
-        key = entry[4:36] if entry[:4] == b"\x24\x00\x01\x00" else _entry_key(entry)
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [entry]
-        else:
-            group.append(entry)
-        start += (length + 3) & ~3
-
-
 class DumpDecoder:
     """Decodes successive dumps of one interface, reusing the PeerState of every peer whose bytes are unchanged.
 
-    Idle peers dominate large interfaces, so a poll costs a bytes comparison per idle peer. The cache holds only
-    the peers of the latest dump; a peer split across messages is decoded every time.
+    Idle peers dominate large interfaces, so an unchanged peer must cost no Python bytecode of its own: the kernel's
+    layout is cut into peers by one regex pass per message (nlsplit.PSK_ATTR, which also drops the preshared keys),
+    a message that stays unchanged is then checked in place without the regex (nlsplit.Layout), and in a changed one
+    the pieces are compared with the previous dump's in C (map), so that only the peers whose bytes changed are
+    decoded. Dumps laid out otherwise go through
+    the generic walk (nlgeneric), which gives the same result. What is kept holds only the latest dump's peers and no
+    preshared key; a peer split across messages is merged (so a new object) every time.
     """
 
     def __init__(self) -> None:
-        self._cache: dict[bytes, tuple[tuple[bytes, bool], PeerState]] = {}
+        self._nests: list[tuple[list[bytes | None], NestMatch]] = []
+        """Each nest of the latest dump, split, with what was found in it: an unchanged nest costs one comparison."""
+        self._stamps: dict[bytes, tuple[tuple[bytes, bool], PeerState]] = {}
+        self._peers: Mapping[str, PeerState] = {}
+        self._ips: dict[bytes, tuple[str, ...]] = {}
+        """Allowed IPs by their nest's bytes (no secret in them), for peers decoded again (nlsplit.fixed_peer)."""
+        self._continued: dict[bytes, tuple[str, ...]] = {}
+        """Allowed IPs of continuation entries (a split peer's later parts) by their bytes."""
 
     def clear(self) -> None:
-        self._cache = {}
+        self._nests, self._stamps, self._peers, self._ips, self._continued = [], {}, {}, {}, {}
+
+    @property
+    def _cache(self) -> dict[bytes, tuple[PeerState, bytes, bytes | None, int, bytes | None]]:
+        """What each piece of the latest dump said, by its bytes: for tests to see what is kept (no secret)."""
+        return {piece: (state, own, flag, need, nxt) for _, found in self._nests
+                for piece, state, own, flag, need, nxt in zip(
+                    found.pieces, found.states, found.owns, found.flags, found.wants, found.nexts, strict=True)}
 
     def decode(
         self, messages: Iterable[bytes], ifname: str, *, up: bool = True, backend: str = "kernel"
@@ -264,8 +125,7 @@ class DumpDecoder:
         public_key: str | None = None
         listen_port = fwmark = 0
         seen_device = False
-        # Merging goes by key over the whole dump, not only neighbours: a dict cannot hold a peer twice anyway.
-        groups: dict[bytes, list[bytes]] = {}
+        nests: list[tuple[bytes, int, int]] = []
         for msg in messages:
             length, mtype, flags, _, _ = NLMSG_HDR.unpack_from(msg)
             if flags & NLM_F_DUMP_INTR:
@@ -277,9 +137,9 @@ class DumpDecoder:
             start = NLMSG_HDR.size + GENL_HDR_LEN
             if length > len(msg) or length < start:
                 raise MalformedDump(f"A netlink message claims {length} bytes but holds {len(msg)}.")
-            for kind, p, q in _walk(msg, start, length):
+            for kind, p, q in walk(msg, start, length):
                 if kind == WGDEVICE_A_PEERS:
-                    _collect_entries(msg, p, q, groups)
+                    nests.append((msg, p, q))
                     continue
                 # Device attributes come only in the first message of a dump.
                 if seen_device:
@@ -293,20 +153,19 @@ class DumpDecoder:
                 elif kind == WGDEVICE_A_IFNAME:
                     name = msg[p:q].split(b"\0", 1)[0].decode(errors="replace") or ifname
             seen_device = True
-
-        old = self._cache
-        cache: dict[bytes, tuple[tuple[bytes, bool], PeerState]] = {}
-        peers: dict[str, PeerState] = {}
-        for key, entries in groups.items():
-            stamp = _stamp(entries[0]) if len(entries) == 1 else None
-            if stamp is None:
-                state = _decode_peer(entries)
-            else:
-                hit = old.get(key)
-                state = hit[1] if hit is not None and hit[0] == stamp else _decode_peer(entries)
-                cache[key] = (stamp, state)
-            peers[state.public_key] = state
-        self._cache = cache
+        # The cyclic collector paused: a poll makes thousands of small objects and no cycle, and its young passes
+        # over them (and the lists that hold them) cost a tenth of a poll where peers changed.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            try:
+                peers = self._fast(nests)
+            except (Irregular, MalformedDump):
+                peers = self._generic(nests)
+        finally:
+            if collecting:
+                gc.enable()
+        self._peers = peers
         return InterfaceState(
             name=name,
             backend=backend,
@@ -316,6 +175,136 @@ class DumpDecoder:
             fwmark=fwmark,
             peers=peers,
         )
+
+    def _fast(self, nests: list[tuple[bytes, int, int]]) -> dict[str, PeerState]:
+        """The peers of a dump in the kernel's layout; raises Irregular for any other layout."""
+        previous, before = self._peers, self._nests
+        earlier = Earlier([found for _, found in before])
+        found_nests: list[tuple[list[bytes | None], NestMatch]] = []
+        states: list[PeerState] = []
+        merged: list[int] = []
+        # A few split peers per message at most: more entries than that are old ones, so start afresh.
+        continued = self._continued if len(self._continued) <= 4 * len(nests) + 16 else {}
+        changes: list[PeerState] | None = []
+        last_key: bytes | None = None
+        # Both shortcuts below start from the previous mapping: only when the fast path made it, from `before`.
+        same = bool(before) and len(nests) == len(before)
+        near = 0
+        for index, (msg, p, q) in enumerate(nests):
+            old = before[index] if index < len(before) else None
+            layout = old[1].layout if old is not None else None
+            holds = layout is not None and layout.holds(msg, p, q)
+            parts = old[0] if holds and old is not None else _split(msg, p, q)
+            if old is not None and old[0] == parts:
+                found = old[1]
+                if found.layout is None:
+                    found.layout = Layout(parts, p)  # unchanged once: the next polls check it in place
+                if earlier.starts[index] != near:
+                    changes = None
+            else:
+                same = False
+                found, changed = match_nest(parts, earlier, near, previous, _decode_entry, self._ips)
+                if changed is None or changes is None:
+                    changes = None
+                else:
+                    changes += changed
+            found_nests.append((parts, found))
+            near += len(found.pieces)
+            if found.prefix:
+                _merge_continuations(msg, p, p + found.prefix, last_key, states, continued)
+                merged.append(len(states) - 1)
+            states += found.states
+            last_key = found.last_key or last_key
+        if same or (changes is not None and before and near == len(earlier.pieces)):
+            # Every peer where it was: the previous mapping, with the peers that changed and the merged ones (new
+            # objects every time) put in.
+            peers = dict(previous)
+            for state in changes or ():
+                peers[state.public_key] = state
+            for i in merged:
+                peers[states[i].public_key] = states[i]
+        else:
+            peers = dict(zip(map(_PUBLIC_KEY, states), states, strict=True))
+            if len(peers) != len(states):
+                raise Irregular  # a key twice, not as a split: the generic decoder merges by key over the dump
+        self._nests, self._stamps, self._continued = found_nests, {}, continued
+        if len(self._ips) > 2 * len(states) + 1024:
+            self._ips = {}  # prefixes of peers long gone: start afresh, peers decoded again refill it
+        return peers
+
+    def _generic(self, nests: list[tuple[bytes, int, int]]) -> dict[str, PeerState]:
+        """Any layout: entries grouped by key over the whole dump, unchanged single entries from their stamps."""
+        # Merging goes by key over the whole dump, not only neighbours: a dict cannot hold a peer twice anyway.
+        groups: dict[bytes, list[bytes]] = {}
+        for msg, p, q in nests:
+            collect_entries(msg, p, q, groups)
+        old = self._stamps
+        stamps: dict[bytes, tuple[tuple[bytes, bool], PeerState]] = {}
+        peers: dict[str, PeerState] = {}
+        for key, entries in groups.items():
+            mark = stamp(entries[0]) if len(entries) == 1 else None
+            if mark is None:
+                state = decode_peer(entries)
+            else:
+                hit = old.get(key)
+                state = hit[1] if hit is not None and hit[0] == mark else decode_peer(entries)
+                stamps[key] = (mark, state)
+            peers[state.public_key] = state
+        self._stamps, self._nests = stamps, []
+        return peers
+
+
+def _decode_entry(entry: bytes) -> PeerState:
+    return decode_peer([entry])
+
+
+def _split(msg: bytes, start: int, end: int) -> list[bytes | None]:
+    """PSK_ATTR.split of the peers nest msg[start:end], its first part counted from the nest's payload.
+
+    A message that holds only the nest is split whole, which spares a copy of every message per poll; the
+    headers before the nest are cut off its first part, so no sequence number or port id is kept or compared. Not the
+    first message of a dump (the device's attributes, private key included, come before the nest), and not when
+    the headers happen to hold a match."""
+    if start == NLMSG_HDR.size + GENL_HDR_LEN + 4 and end == len(msg):
+        parts: list[bytes | None] = PSK_ATTR.split(msg)
+        head = parts[0]
+        if head is not None and len(head) >= start:
+            parts[0] = head[start:]
+            return parts
+    return PSK_ATTR.split(msg[start:end])
+
+
+def _merge_continuations(nest: bytes, start: int, end: int, last_key: bytes | None, states: list[PeerState],
+                         known: dict[bytes, tuple[str, ...]]) -> None:
+    """Adds the allowed IPs of the continuation entries in nest[start:end] to the peer they continue, the previous
+    nest's last; raises Irregular for anything else (the generic decoder then merges by key). `known` holds the
+    prefixes of continuation entries by their bytes (a public key and prefixes: nothing secret)."""
+    while start < end:
+        length = _NLA.unpack_from(nest, start)[0] if start + 4 <= end else 0
+        stop = start + length
+        if length < 4 or stop > end:
+            raise Irregular
+        entry = nest[start + 4 : stop]
+        if last_key is None or entry_key(entry) != last_key:
+            raise Irregular
+        more = known.get(entry)
+        if more is None:
+            ips: list[str] = []
+            for kind, p, q in walk(entry, 0, len(entry)):
+                if kind == WGPEER_A_ALLOWEDIPS:
+                    found = fast_ips(entry, p, q)
+                    if found is None:
+                        allowed_ips(entry, p, q, ips)
+                    else:
+                        ips += found
+            more = known[entry] = tuple(ips)
+        was = states[-1]
+        # A new object every time (a split peer is merged anew each poll), made positionally: replace() is slow.
+        states[-1] = PeerState(was.public_key, was.endpoint, was.allowed_ips + more, was.latest_handshake,
+                               was.rx_bytes, was.tx_bytes, was.persistent_keepalive, was.has_preshared_key)
+        start += (length + 3) & ~3
+    if start != end:
+        raise Irregular
 
 
 def decode_dump(messages: Iterable[bytes], ifname: str, *, up: bool = True) -> InterfaceState:
@@ -329,7 +318,7 @@ def find_private_key(messages: Iterable[bytes]) -> bytes | None:
         length, mtype = NLMSG_HDR.unpack_from(msg)[:2]
         if mtype < NLMSG_MIN_TYPE:
             continue
-        for kind, p, q in _walk(msg, NLMSG_HDR.size + GENL_HDR_LEN, length):
+        for kind, p, q in walk(msg, NLMSG_HDR.size + GENL_HDR_LEN, length):
             if kind == WGDEVICE_A_PRIVATE_KEY:
                 key = msg[p:q]
                 return None if key == _ZERO_KEY else key
@@ -342,14 +331,14 @@ def find_preshared_key(messages: Iterable[bytes], public_key: bytes) -> bytes | 
         length, mtype = NLMSG_HDR.unpack_from(msg)[:2]
         if mtype < NLMSG_MIN_TYPE:
             continue
-        for kind, p, q in _walk(msg, NLMSG_HDR.size + GENL_HDR_LEN, length):
+        for kind, p, q in walk(msg, NLMSG_HDR.size + GENL_HDR_LEN, length):
             if kind != WGDEVICE_A_PEERS:
                 continue
-            for _, a, b in _walk(msg, p, q):
+            for _, a, b in walk(msg, p, q):
                 entry = msg[a:b]
-                if _entry_key(entry) != public_key:
+                if entry_key(entry) != public_key:
                     continue
-                for ekind, c, d in _walk(entry, 0, len(entry)):
+                for ekind, c, d in walk(entry, 0, len(entry)):
                     if ekind == WGPEER_A_PRESHARED_KEY:
                         psk = entry[c:d]
                         return None if psk == _ZERO_KEY else psk
