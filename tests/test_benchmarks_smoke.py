@@ -7,7 +7,16 @@ import os
 
 import pytest
 
-from benchmarks import bench_keys, bench_memory, bench_poll, bench_startup, bench_terminal, bench_ui_tick, run_all
+from benchmarks import (
+    bench_changes,
+    bench_keys,
+    bench_memory,
+    bench_poll,
+    bench_startup,
+    bench_terminal,
+    bench_ui_tick,
+    run_all,
+)
 from benchmarks.common import Result, UapiSource, table
 from tests import netns
 
@@ -56,6 +65,12 @@ def test_startup() -> None:
     results = sane(bench_startup.run(peers=5, repeat=1, big=0))
     assert results[0].value > 0
     assert [r.value for r in results[1:]] == [0.0, 0.0]  # neither `show` nor `peer … --dry-run` imported Textual
+
+
+def test_changes() -> None:
+    results = sane(bench_changes.run(sizes=(30,), repeat=1, demo=0, commands=("add", "edit")))
+    assert len(results) == 4 and all(r.value > 0 and r.met is None for r in results)
+    assert "peer add" in results[0].metric and "--dry-run" in results[1].metric
 
 
 @pytest.mark.netns

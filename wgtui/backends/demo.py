@@ -41,6 +41,8 @@ class _Sim:
 
 #: Seconds after being added until a new demo peer's client handshakes (scanning a QR code takes about that).
 CONNECT_DELAY = 5.0
+_RATES = (2e3, 2e4, 1.5e5, 9e5, 4e6)
+_PREFIXES = ("203.0.113", "198.51.100", "192.0.2")
 
 
 def _demo_psk(public_key: str) -> str:
@@ -76,50 +78,71 @@ class _DemoInterface:
         self.peers: dict[str, PeerState] = {}
         self.sims: dict[str, _Sim] = {}
         self.names: dict[str, str] = {}
+        self._taken: set[str] = set()
+        """The names given so far (a set: asking `names.values()` per peer made 10,000 peers a quadratic 1 s)."""
+        self._next_suffix: dict[str, int] = {}
         for i in range(n_peers):
             self._make_peer(i, rng, now)
 
     def _make_peer(self, i: int, rng: random.Random, now: float) -> None:
-        roll = rng.random()
+        # The same draws in the same order as ever (the demo shows the same peers for a seed), made through
+        # Random._randbelow and Random.random, which randrange, choice and uniform call: 10,000 peers in a fifth
+        # of the time. tests/unit/test_fast_paths.py compares it with the plain calls.
+        below, rand = rng._randbelow, rng.random  # type: ignore[attr-defined]
+        roll = rand()
         kind = "active" if roll < 0.45 else "idle" if roll < 0.62 else "stale" if roll < 0.86 else "never"
         if i == 0:
             kind = "active"
-        sim = _Sim(kind=kind, phase=rng.uniform(0, 120), mean_rate=rng.choice([2e3, 2e4, 1.5e5, 9e5, 4e6]),
-                   roaming=(i == 2), resets=(i == 3))
+        phase = 120 * rand()  # uniform(0, 120)
+        sim = _Sim(kind=kind, phase=phase, mean_rate=_RATES[below(5)], roaming=(i == 2), resets=(i == 3))
         if i in (2, 3):
             sim.kind = "active"
         key = _fake_key(rng)
-        v6 = i % 6 == 1
         host = i + 2
-        ips: tuple[str, ...] = (f"10.{self.subnet}.{host // 250}.{host % 250 + 2}/32",)
+        subnet = self.subnet
+        ips: tuple[str, ...] = (f"10.{subnet}.{host // 250}.{host % 250 + 2}/32",)
         if i % 4 == 1:
-            ips += (f"fd00:{self.subnet}::{host:x}/128",)
+            ips += (f"fd00:{subnet}::{host:x}/128",)
         if i % 17 == 9:
             ips += (f"192.168.{100 + i % 50}.0/24",)
         endpoint: str | None = None
         if sim.kind != "never":
-            endpoint = (f"[2001:db8:{i:x}::{rng.randrange(1, 0xffff):x}]:{rng.randrange(1024, 65535)}" if v6
-                        else f"{rng.choice(['203.0.113', '198.51.100', '192.0.2'])}.{rng.randrange(1, 254)}:"
-                             f"{rng.choice([51820, rng.randrange(1024, 65535)])}")
+            if i % 6 == 1:
+                address = 1 + below(0xFFFE)  # randrange(1, 0xffff)
+                endpoint = f"[2001:db8:{i:x}::{address:x}]:{1024 + below(64511)}"
+            else:
+                prefix = _PREFIXES[below(3)]
+                octet = 1 + below(253)
+                other = 1024 + below(64511)  # the list [51820, randrange(1024, 65535)] is made before choice()
+                endpoint = f"{prefix}.{octet}:{(51820, other)[below(2)]}"
         handshake = 0
         rx = tx = 0
         if sim.kind in ("active", "idle"):
-            handshake = int(now - rng.uniform(1, 118))
-            rx, tx = rng.randrange(10**5, 10**10), rng.randrange(10**5, 10**9)
+            handshake = int(now - (1 + 117 * rand()))  # uniform(1, 118)
+            rx = 10**5 + below(10**10 - 10**5)
+            tx = 10**5 + below(10**9 - 10**5)
         elif sim.kind == "stale":
-            handshake = int(now - rng.choice([rng.uniform(200, 3600), rng.uniform(3600, 86400 * 9)]))
-            rx, tx = rng.randrange(10**4, 10**9), rng.randrange(10**4, 10**8)
-        peer = PeerState(public_key=key, endpoint=endpoint, allowed_ips=ips, latest_handshake=handshake,
-                         rx_bytes=rx, tx_bytes=tx, persistent_keepalive=25 if i % 3 == 0 else 0,
-                         has_preshared_key=i % 2 == 0)
+            recent, older = 200 + 3400 * rand(), 3600 + (86400 * 9 - 3600) * rand()
+            handshake = int(now - (recent, older)[below(2)])
+            rx = 10**4 + below(10**9 - 10**4)
+            tx = 10**4 + below(10**8 - 10**4)
+        peer = PeerState(key, endpoint, ips, handshake, rx, tx, 25 if i % 3 == 0 else 0, i % 2 == 0)
         self.peers[key] = peer
         self.sims[key] = sim
-        name = base = _peer_name(i, rng)
-        taken = set(self.names.values())
-        n = 2
-        while name in taken:  # names identify peers in the CLI: keep them unique like an admin would
+        if i % 5 == 4:
+            name = base = f"{_SERVICE[(i // 5) % len(_SERVICE)]}-{i // 5 + 1}"
+        else:
+            name = base = f"{_FIRST[i % len(_FIRST)]}-{_DEVICE[(i * 7 + below(3)) % len(_DEVICE)]}"
+        # Names identify peers in the CLI: keep them unique like an admin would, with the first free "-2", "-3"…
+        # Only this base makes "base-N" names, so the ones below the last given are taken: start from there.
+        n = self._next_suffix.get(base, 2)
+        if name in self._taken:
             name, n = f"{base}-{n}", n + 1
+            while name in self._taken:
+                name, n = f"{base}-{n}", n + 1
+            self._next_suffix[base] = n
         self.names[key] = name
+        self._taken.add(name)
 
     def advance(self, now: float) -> None:
         """Move the simulation to `now`: only the peers that see traffic get a new PeerState."""
@@ -167,13 +190,17 @@ class _DemoInterface:
                  f"ListenPort = {self.listen_port}",
                  f"PrivateKey = {self.private_key}",
                  ""]
+        stamps: dict[int, str] = {}  # 150 different ages: each stamp formatted once
         for i, (key, peer) in enumerate(self.peers.items()):
             if i == 5:
                 continue  # as if added by hand with `wg set` and never written down: drift to show
             lines += [f"# friendly_name = {self.names[key]}", "[Peer]"]
             if i % 7 != 3:  # most keys have a recorded age, some past a 90-day policy; a few predate wgtui
                 age = ((i * 37) % 150 + 1) * 86400
-                lines.append(f"# wgtui: key-created={stamp(self.born - age)}")
+                created = stamps.get(age)
+                if created is None:
+                    created = stamps[age] = stamp(self.born - age)
+                lines.append(f"# wgtui: key-created={created}")
             lines.append(f"PublicKey = {key}")
             if peer.has_preshared_key:
                 lines.append(f"PresharedKey = {_demo_psk(key)}")

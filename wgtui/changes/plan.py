@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from hashlib import sha256
 from pathlib import Path
 
 from wgtui import keys
 from wgtui.client_config import ClientConfig
 from wgtui.conf import unified_diff
+from wgtui.conf.diff import Mask
 from wgtui.model import KEEP, PeerUpdate
 
 _SECRET_LINE = re.compile(r"^(?P<head>\s*(?:PrivateKey|PresharedKey)\s*=\s*)(?P<value>[^\s#]+)", re.I | re.M)
@@ -28,13 +30,47 @@ class NothingToDo(ChangeRefused):
     """What was asked is already so: not an error for a script that runs the same command twice (exit 0)."""
 
 
+def _hide(m: re.Match[str]) -> str:
+    return f"{m['head']}(hidden #{sha256(m['value'].encode()).hexdigest()[:8]})"
+
+
 def mask_secrets(text: str) -> str:
     """Private and preshared keys replaced by a short fingerprint: a diff on screen or in a log shows that a
     key changed without showing the key."""
-    def hide(m: re.Match[str]) -> str:
-        return f"{m['head']}(hidden #{sha256(m['value'].encode()).hexdigest()[:8]})"
+    return _SECRET_LINE.sub(_hide, text)
 
-    return _SECRET_LINE.sub(hide, text)
+
+def _mask_line(line: str) -> str:
+    """mask_secrets of one line: what it is in mask_secrets(text), unless `_spills(text)`."""
+    return _SECRET_LINE.sub(_hide, line)
+
+
+_KEY_LINE_ENDS = (re.compile(r"edkey[^\S\n]*(?:=[^\S\n]*)?\n"), re.compile(r"tekey[^\S\n]*(?:=[^\S\n]*)?\n"))
+"""What ends every line that `_SPILLS` matches (presharedKEY, privateKEY), in the text in lower case: there only d, e,
+k, t, y and the Kelvin sign K give d, e, k, t, y, the characters that _SPILLS's re.I takes for them. Two patterns
+that start with a literal, which re searches for fast (an alternation it would try at every position)."""
+_SPILLS = re.compile(r"\s*(?:PrivateKey|PresharedKey)[^\S\n]*(?:=[^\S\n]*)?\n", re.I)
+_SPILLS_ANYWHERE = re.compile(r"^\s*(?:PrivateKey|PresharedKey)[^\S\n]*(?:=[^\S\n]*)?\n", re.I | re.M)
+
+
+def _spills(text: str) -> bool:
+    """Whether mask_secrets(text) could take a secret's value from another line than its key's: a key line without
+    a value (`PresharedKey =`), where the pattern's `\\s*` goes on into the next line. Line-by-line masking is the
+    same as masking the text everywhere else."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character whose lower case is longer (U+0130): positions differ, search slowly
+        return _SPILLS_ANYWHERE.search(text) is not None
+    # Candidates found by their end with a literal search (fast), then each candidate line tried whole.
+    for pattern in _KEY_LINE_ENDS:
+        for end in pattern.finditer(lowered):
+            start = text.rfind("\n", 0, end.start()) + 1
+            if _SPILLS.fullmatch(text, start, end.end()):
+                return True
+    return False
+
+
+SECRETS = Mask(mask_secrets, _mask_line, _spills)
+"""The masking of Plan.diff, for unified_diff."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,21 +122,25 @@ class Plan:
     def changes_file(self) -> bool:
         return self.after is not None and self.after != self.before
 
-    @property
+    @cached_property
     def diff(self) -> str:
-        """Unified diff of the config file with secrets masked; empty when the file does not change."""
+        """Unified diff of the config file with secrets masked; empty when the file does not change.
+
+        Worked out once per plan (the preview, the audit's line counts and --json all ask), over the lines that
+        changed and their context only."""
         if not self.changes_file:
             return ""
         name = str(self.config_path)
-        return unified_diff(mask_secrets(self.before), mask_secrets(self.after or ""), name, name)
+        return unified_diff(self.before, self.after or "", name, name, mask=SECRETS)
 
     @property
     def writes_client(self) -> bool:
         return self.client_path is not None and self.client is not None and self.client.has_private_key
 
     def diff_stat(self) -> tuple[int, int]:
-        added = sum(1 for ln in self.diff.splitlines() if ln.startswith("+") and not ln.startswith("+++"))
-        removed = sum(1 for ln in self.diff.splitlines() if ln.startswith("-") and not ln.startswith("---"))
+        lines = self.diff.splitlines()
+        added = sum(1 for ln in lines if ln.startswith("+") and not ln.startswith("+++"))
+        removed = sum(1 for ln in lines if ln.startswith("-") and not ln.startswith("---"))
         return added, removed
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from wgtui import ipalloc, keys
 from wgtui.backends.base import Backend
@@ -15,8 +17,9 @@ from wgtui.changes.recheck import basis_of
 from wgtui.client_config import ClientConfig, client_config_path
 from wgtui.client_sync import client_addresses, follow
 from wgtui.conf import Document
-from wgtui.conf.check import check_bytes, errors, format_findings
+from wgtui.conf.check import check_and_parse, errors, format_findings
 from wgtui.conf.errors import ValidationError
+from wgtui.conf.lines import no_gc
 from wgtui.conf.meta import KEY_CREATED, format_meta, stamp
 from wgtui.conf.validate import (
     validate_allowed_ips,
@@ -30,8 +33,7 @@ from wgtui.settings import ClientSettings
 from wgtui.store import check_directory, fingerprint, read_bytes
 
 
-@dataclass(frozen=True)
-class PeerInfo:
+class PeerInfo(NamedTuple):
     """A peer as both sides know it: file view and/or runtime state."""
 
     public_key: str
@@ -64,15 +66,19 @@ class Planner:
                                 f"interface in step, so it needs one: write it from the running interface with "
                                 f"`wgtui init {ifname}`, or say where it is (--config FILE, --config-dir DIR).")
         self.runtime: InterfaceState | None = self.backend.read(ifname) if self.backend is not None else None
-        findings = check_bytes(raw, interface_public_key=self.runtime.public_key if self.runtime else None)
-        if errors(findings):
+        # One parse serves the check and the plans; a change needs the check's errors only, not its warnings.
+        findings, doc = check_and_parse(raw, interface_public_key=self.runtime.public_key if self.runtime else None,
+                                        errors_only=True)
+        if errors(findings) or doc is None:
             raise ChangeRefused(f"{config_path} has errors that wg-quick would refuse, so wgtui changes nothing in "
                                 "it (`wgtui check` shows them again):\n"
                                 + format_findings(str(config_path), errors(findings)).rstrip("\n"))
         self.before = raw.decode("utf-8", errors="replace")
         self.before_fingerprint = fingerprint(raw)
-        self.doc = Document.from_bytes(raw)
+        self.doc: Document = doc
         self._peers: list[PeerInfo] | None = None
+        self._owned_cache: dict[frozenset[str], dict[ipalloc.Prefix, tuple[str, str]]] = {}
+        self._prefix_cache: tuple[list[ipalloc.Prefix], list[tuple[str, str]]] | None = None
 
     def fresh(self) -> Planner:
         """A planner on the file and the interface as they are now (a staged rotation spans several changes)."""
@@ -85,15 +91,17 @@ class Planner:
         """Every peer of the file and the interface. Both are read once in __init__ and never change, so the
         list is built once: a plan asks for it several times (names taken, key unique, prefixes owned)."""
         if self._peers is None:
-            self._peers = self._collect_peers()
+            with no_gc():
+                self._peers = self._collect_peers()
         return self._peers
 
     def _collect_peers(self) -> list[PeerInfo]:
         names = self.doc.names
         out: dict[str, PeerInfo] = {}
+        new = tuple.__new__  # PeerInfo(...) without the Python frame of a named tuple's __new__
         for view in self.doc.peers:
             if view.public_key:
-                out[view.public_key] = PeerInfo(view.public_key, view.name or "", True, False, view.allowed_ips)
+                out[view.public_key] = new(PeerInfo, (view.public_key, view.name or "", True, False, view.allowed_ips))
         if self.runtime is not None:
             for key, peer in self.runtime.peers.items():
                 info = out.get(key)
@@ -117,20 +125,53 @@ class Planner:
 
     def prefix_owners(self, exclude: Iterable[str] = ()) -> dict[ipaddress_net, tuple[str, str]]:
         """Every allowed-IP prefix in use (file and runtime), normalised, -> (public key, name)."""
-        skip = set(exclude)
-        out: dict[ipaddress_net, tuple[str, str]] = {}
-        for p in self.peers():
-            if p.public_key in skip:
-                continue
-            ips = list(p.allowed_ips)
-            if self.runtime is not None and p.public_key in self.runtime.peers:
-                ips += self.runtime.peers[p.public_key].allowed_ips
-            for ip in ips:
-                try:
-                    out[ipalloc.network(ip)] = (p.public_key, p.name)
-                except ValueError:
-                    continue
-        return out
+        return {ipalloc.to_network(prefix): owner for prefix, owner in self._owned(exclude).items()}
+
+    def _owned(self, exclude: Iterable[str] = ()) -> dict[ipalloc.Prefix, tuple[str, str]]:
+        """`prefix_owners` with integer prefixes (no ipaddress object per peer), in the same order; worked out once
+        per set of excluded keys (the file and the interface were read once)."""
+        skip = frozenset(exclude)
+        cached = self._owned_cache.get(skip)
+        if cached is None:
+            prefixes, owners = self._prefixes()
+            with no_gc():
+                # dict(): a prefix two peers claim goes to the later one, in the earlier one's place, as before.
+                if skip:
+                    cached = dict((p, o) for p, o in zip(prefixes, owners, strict=True) if o[0] not in skip)
+                else:
+                    cached = dict(zip(prefixes, owners, strict=True))
+            self._owned_cache[skip] = cached
+        return cached
+
+    def _prefixes(self) -> tuple[list[ipalloc.Prefix], list[tuple[str, str]]]:
+        """Every allowed IP of every peer (file, then runtime), read once: the prefixes and, for each, (public key,
+        name) of its peer; what is no network is left out."""
+        if self._prefix_cache is None:
+            live = self.runtime.peers if self.runtime is not None else {}
+            peers = self.peers()
+            with no_gc():
+                # Each peer's allowed IPs (its runtime ones after its file ones), and its owner once per IP.
+                every = [(*p.allowed_ips, *live[p.public_key].allowed_ips) if p.public_key in live
+                         else p.allowed_ips for p in peers] if live else list(map(_ALLOWED, peers))
+                ips = list(chain.from_iterable(every))
+                who = zip(map(_KEY, peers), map(_NAME, peers), strict=True)
+                owners = list(chain.from_iterable(map(repeat, who, map(len, every))))
+                # What prefix_of gives, the usual spellings read in one go; the others one by one.
+                prefixes = ipalloc.fast_prefixes(ips)
+                if None in prefixes:
+                    kept: list[tuple[ipalloc.Prefix, tuple[str, str]]] = []
+                    for ip, prefix, owner in zip(ips, prefixes, owners, strict=True):
+                        if prefix is None:
+                            try:
+                                prefix = ipalloc.prefix_of(ip)
+                            except ValueError:
+                                continue
+                        kept.append((prefix, owner))
+                    self._prefix_cache = ([p for p, _ in kept], [o for _, o in kept])
+                else:
+                    self._prefix_cache = (prefixes, owners)  # type: ignore[assignment]  # no None among them
+        assert self._prefix_cache is not None
+        return self._prefix_cache
 
     def _subnets(self) -> list[ipalloc.Interface]:
         iface = self.doc.interface
@@ -145,35 +186,47 @@ class Planner:
     def _check_allowed_ips(self, ips: tuple[str, ...], owner: str, exclude: Iterable[str]) -> tuple[list[str],
                                                                                                   list[str]]:
         """Refuse a prefix another peer has (it would silently move); warn on containment; note routes."""
-        taken = self.prefix_owners(exclude)
-        refuse_taken(ips, taken, owner)
+        taken = self._owned(exclude)
+        _refuse_taken(ips, taken, owner)
         warnings: list[str] = []
         for ip in ips:
-            net = ipalloc.network(ip)
+            net = ipalloc.prefix_of(ip)
+            version, value, length = net
+            bits = 32 if version == 4 else 128
             for other, (key, name) in taken.items():
-                if ipalloc.overlaps(net, other):
+                if other[0] != version:
+                    continue
+                shift = bits - (length if length < other[2] else other[2])
+                if value >> shift == other[1] >> shift:  # ipalloc.overlaps: CIDR blocks overlap iff one holds the other
                     who = name or keys.short_key(key)
-                    rel = "contains" if ipalloc.contains(net, other) else "lies inside"
-                    warnings.append(f"{net} {rel} {other} of {who}: the kernel routes each address to the "
-                                    "most specific prefix, so traffic may go to the other peer.")
+                    rel = "contains" if ipalloc.prefix_contains(net, other) else "lies inside"
+                    warnings.append(f"{ipalloc.format_prefix(net)} {rel} {ipalloc.format_prefix(other)} of {who}: "
+                                    "the kernel routes each address to the most specific prefix, so traffic may go "
+                                    "to the other peer.")
         subnets = self._subnets()
         notes = []
         for ip in ips:
-            net = ipalloc.network(ip)
-            if subnets and not any(ipalloc.contains(s.network, net) for s in subnets):
-                notes.append(f"{net} is outside {self.ifname}'s own subnets: it needs a route "
-                             f"(`ip route add {net} dev {self.ifname}`): wg-quick adds routes only at `up`.")
+            net6 = ipalloc.network(ip)
+            if subnets and not any(ipalloc.contains(s.network, net6) for s in subnets):
+                notes.append(f"{net6} is outside {self.ifname}'s own subnets: it needs a route "
+                             f"(`ip route add {net6} dev {self.ifname}`): wg-quick adds routes only at `up`.")
         return warnings, notes
 
     def auto_allowed_ips(self) -> tuple[str, ...]:
         """The next free host address in each Address subnet of the interface (one IPv4, one IPv6)."""
-        used = list(self.prefix_owners())
         subnets = self._subnets()
-        used += [ipalloc.network(str(s.ip)) for s in subnets]
+        by_version: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+        for version, value, length in (*self._owned(), *(ipalloc.prefix_of(str(s.ip)) for s in subnets)):
+            spans = by_version[version]
+            if length == 32 or length == 128:
+                spans.append((value, value))  # a host (nearly every prefix of a large file)
+            else:
+                spans.append((value, value | ((1 << ((32 if version == 4 else 128) - length)) - 1)))
         picked: list[str] = []
         for version in (4, 6):
+            spans = by_version[version]
             for subnet in (s for s in subnets if s.version == version):
-                free = ipalloc.next_free(subnet, used)
+                free = ipalloc.next_free_in(subnet, spans)
                 if free is not None:
                     picked.append(str(free))
                     break
@@ -381,6 +434,9 @@ class Planner:
 
 
 ipaddress_net = ipalloc.Network
+_KEY: Callable[[PeerInfo], str] = itemgetter(0)
+_NAME: Callable[[PeerInfo], str] = itemgetter(1)
+_ALLOWED: Callable[[PeerInfo], tuple[str, ...]] = itemgetter(4)
 
 
 def refuse_taken(ips: Iterable[str], owners: Mapping[ipalloc.Network, tuple[str, str]], owner: str) -> None:
@@ -388,10 +444,22 @@ def refuse_taken(ips: Iterable[str], owners: Mapping[ipalloc.Network, tuple[str,
     for ip in ips:
         net = ipalloc.network(ip)
         if net in owners:
-            key, name = owners[net]
-            who = f"{name} ({keys.short_key(key)})" if name else keys.short_key(key)
-            raise ChangeRefused(f"{net} already belongs to {who}. AllowedIPs are unique per interface: "
-                                f"giving it to {owner} would silently take it from {who}.", "allowed_ips")
+            _taken(str(net), owners[net], owner)
+
+
+def _refuse_taken(ips: Iterable[str], owners: Mapping[ipalloc.Prefix, tuple[str, str]], owner: str) -> None:
+    """`refuse_taken` with integer prefixes."""
+    for ip in ips:
+        net = ipalloc.prefix_of(ip)
+        if net in owners:
+            _taken(ipalloc.format_prefix(net), owners[net], owner)
+
+
+def _taken(net: str, holder: tuple[str, str], owner: str) -> None:
+    key, name = holder
+    who = f"{name} ({keys.short_key(key)})" if name else keys.short_key(key)
+    raise ChangeRefused(f"{net} already belongs to {who}. AllowedIPs are unique per interface: "
+                        f"giving it to {owner} would silently take it from {who}.", "allowed_ips")
 
 
 def _with(update: PeerUpdate, **fields: object) -> PeerUpdate:

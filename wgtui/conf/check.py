@@ -12,23 +12,46 @@ import base64
 import ipaddress
 import re
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from operator import itemgetter
 
 from ..compat import StrEnum
+from ..ipalloc import CIDR_PATTERN, fast_prefix_cached, ipv4_hosts
 from ..keys import KeyError_, parse_key, public_key
 from .edit import Document
 from .errors import ParseError, ValidationError
-from .lines import canonical_key
+from .lines import canonical_key, no_gc
 from .validate import validate_cidr, validate_keepalive
-from .views import Field, PeerView
+from .views import Field, PeerView, lower_key
 
 WG_DEVICE_KEYS = frozenset({"privatekey", "listenport", "fwmark"})
 WG_QUICK_KEYS = frozenset({"address", "dns", "mtu", "table", "preup", "postup", "predown", "postdown", "saveconfig"})
 INTERFACE_KEYS = WG_DEVICE_KEYS | WG_QUICK_KEYS
 PEER_KEYS = frozenset({"publickey", "presharedkey", "allowedips", "endpoint", "persistentkeepalive"})
 KEY_FIELDS = frozenset({"privatekey", "publickey", "presharedkey"})
+_PEER_KEY_FIELDS = KEY_FIELDS & PEER_KEYS
+_KEY: Callable[[Field], str] = itemgetter(0)
 
+_FAST_KEY = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=\Z")
+"""A key as wg writes it: 43 base64 characters, the last with its two unused bits zero, and '='. `_key_problem` has
+nothing to say about such a text (the test suite checks that on every possible last character)."""
+_KEYS_BLOCK = re.compile(r"(?:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=\n)*[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
+"""Lines of keys that `_FAST_KEY` accepts, one after the other."""
+_ITEMS = rf"[ ]*[+-]?{CIDR_PATTERN}[ ]*(?:,[ ]*[+-]?{CIDR_PATTERN}[ ]*)*"
+
+
+def _keys_block() -> re.Pattern[str]:
+    return _KEYS_BLOCK
+
+
+@cache
+def _ips_block() -> re.Pattern[str]:
+    """Compiled when first needed (a few milliseconds that `wgtui --version` need not pay)."""
+    return re.compile(rf"(?:{_ITEMS}\n)*{_ITEMS}")
+
+"""Lines of AllowedIPs values each of whose items `fast_prefix` reads (after spaces and a '+' or '-' sign)."""
 _C_SPACE = re.compile(r"[ \t\n\v\f\r]")
 """What wg's char_is_space removes from a line (bytes 9-13 and 32)."""
 _DIGITS = re.compile(r"[0-9]+\Z")
@@ -72,15 +95,25 @@ def check_bytes(data: bytes, *, interface_public_key: str | None = None) -> list
 
     `interface_public_key` is the running interface's public key; it finds a peer that has the interface's own
     key when the file has no (valid) PrivateKey to derive it from."""
+    return check_and_parse(data, interface_public_key=interface_public_key)[0]
+
+
+def check_and_parse(data: bytes, *, interface_public_key: str | None = None,
+                    errors_only: bool = False) -> tuple[list[Finding], Document | None]:
+    """`check_bytes`, and the document it parsed (None when the file does not parse): a caller that goes on to use
+    the file parses it once. With `errors_only`, the warnings are neither worked out nor returned (what a change
+    needs to know: the errors are exactly those of `check_bytes`)."""
     found = _encoding_findings(data)
+    doc = None
     if not found:
         try:
             doc = Document.from_bytes(data)
         except ParseError as err:
             found = [Finding(Severity.ERROR, err.line, "parse", err.reason)]
         else:
-            found = _Checker(doc, interface_public_key).run()
-    return sorted(found, key=lambda f: (f.line is not None, f.line or 0))
+            with no_gc():
+                found = _Checker(doc, interface_public_key, warnings=not errors_only).run()
+    return sorted(found, key=lambda f: (f.line is not None, f.line or 0)), doc
 
 
 def _encoding_findings(data: bytes) -> list[Finding]:
@@ -103,6 +136,11 @@ def _encoding_findings(data: bytes) -> list[Finding]:
     return out
 
 
+def _last_line(peer: PeerView, key: str) -> int:
+    """0-based line of the peer's last setting of `key` (lower case)."""
+    return next(f.line for f in reversed(peer.section.fields) if lower_key(f.key) == key)
+
+
 def _this(peer: PeerView) -> str:
     return f"peer {peer.name!r}" if peer.name else "this peer"
 
@@ -115,16 +153,21 @@ def _ref(peer: PeerView) -> str:
 
 
 class _Checker:
-    def __init__(self, doc: Document, interface_public_key: str | None) -> None:
+    def __init__(self, doc: Document, interface_public_key: str | None, warnings: bool = True) -> None:
         self.doc = doc
         self.running_key = interface_public_key.strip() if interface_public_key else None
         self.out: list[Finding] = []
+        self.warnings = warnings
+        """False: only errors are looked for (and warnings are not recorded)."""
+        self.well_formed: set[str] = set()
+        """"key": every PublicKey and PresharedKey of the peers is one `_FAST_KEY` accepts."""
 
     def error(self, line: int | None, code: str, message: str) -> None:
         self.out.append(Finding(Severity.ERROR, line, code, message))
 
     def warn(self, line: int | None, code: str, message: str) -> None:
-        self.out.append(Finding(Severity.WARNING, line, code, message))
+        if self.warnings:
+            self.out.append(Finding(Severity.WARNING, line, code, message))
 
     def run(self) -> list[Finding]:
         doc = self.doc
@@ -141,9 +184,40 @@ class _Checker:
             self.error(extra.number, "two-interfaces",
                        f"a second [Interface] section: wg-quick quietly merges it into the one at line "
                        f"{interfaces[0].number}, so its settings override those above; keep one [Interface]")
+        # The [Peer] sections' keys and AllowedIPs (most of a large file) are first checked all at once, each kind with
+        # one regex over its values; only when that finds something odd is each value checked alone (which says what
+        # is wrong). Fields are grouped by how their key is spelled: a file spells its keys a few ways only.
+        peer_fields: list[Field] = []
         for section in doc.sections:
-            for field in section.fields:
-                self.field(section.kind, field)
+            if section.kind == "Peer":
+                peer_fields += section.fields
+            else:
+                for field in section.fields:
+                    self.field(section.kind, field)
+        groups: dict[str, set[str]] = {"key": set(), "allowedips": set(), "other": set()}
+        for spelling in set(map(_KEY, peer_fields)):
+            key = lower_key(spelling)
+            groups["key" if key in _PEER_KEY_FIELDS else "allowedips" if key == "allowedips" else "other"].add(spelling)
+        if groups["other"]:
+            other = groups["other"]
+            for field in peer_fields:
+                if field.key in other:
+                    self.field("Peer", field)
+        patterns: tuple[tuple[str, Callable[[], re.Pattern[str]]], ...] = (("key", _keys_block),
+                                                                           ("allowedips", _ips_block))
+        for name, pattern in patterns:
+            spellings = groups[name]
+            if not spellings:
+                continue
+            batch = [field for field in peer_fields if field.key in spellings]
+            values = "\n".join([field.value for field in batch])
+            if name == "allowedips" and ipv4_hosts(values, len(batch)) is not None:
+                continue  # the commonest file: one IPv4 host per line, read without the big pattern
+            if values.count("\n") == len(batch) - 1 and pattern().fullmatch(values):
+                self.well_formed.add(name)
+            else:
+                for field in batch:
+                    self.field("Peer", field)
         self.save_config()
         self.peers()
         return self.out
@@ -151,26 +225,28 @@ class _Checker:
     # -- one setting at a time ----------------------------------------------------------------------------
 
     def field(self, kind: str, field: Field) -> None:
-        key = field.key.lower()
-        line = field.line + 1
-        name = canonical_key(field.key)
+        key = lower_key(field.key)
         here, other = (INTERFACE_KEYS, "a [Peer]") if kind == "Interface" else (PEER_KEYS, "the [Interface]")
         if key not in here:
+            line = field.line + 1
             if key in INTERFACE_KEYS | PEER_KEYS:
-                self.error(line, "wrong-section",
-                           f"{name} belongs in {other} section: in [{kind}] wg refuses it (\"Line unrecognized\")")
+                self.error(line, "wrong-section", f"{canonical_key(field.key)} belongs in {other} section: in "
+                           f"[{kind}] wg refuses it (\"Line unrecognized\")")
             else:
                 self.warn(line, "unknown-key",
                           f"{field.key!r} is no WireGuard setting: wg refuses the file (\"Line unrecognized\") "
                           f"unless it is meant for a fork such as AmneziaWG")
             return
+        value = field.value
+        if key in KEY_FIELDS and _FAST_KEY.match(value):
+            return  # a well-formed key: what `_key_problem` says of nearly every key of a file, without decoding it
         if key in WG_QUICK_KEYS:
-            code, problem = "bad-value", _wg_quick_problem(key, field.value)
+            code, problem = "bad-value", _wg_quick_problem(key, value)
         else:
             code = "bad-key" if key in KEY_FIELDS else "bad-value"
-            problem = _wg_problem(key, _C_SPACE.sub("", field.value), field.value)
+            problem = _wg_problem(key, _C_SPACE.sub("", value), value)
         if problem is not None:
-            self.error(line, code, f"{name} {problem}")
+            self.error(field.line + 1, code, f"{canonical_key(field.key)} {problem}")
 
     def save_config(self) -> None:
         iface = self.doc.interface
@@ -196,32 +272,44 @@ class _Checker:
 
     def peers(self) -> None:
         own, source = self.own_key()
+        if not self.warnings and "key" in self.well_formed:
+            # Every key is well formed and has no spaces: the loop below would only find duplicates and the
+            # interface's own key, which sets tell at once (when there are none, the usual case).
+            keys = [peer.public_key for peer in self.doc.peers]
+            if None not in keys:
+                seen = set(keys)
+                if len(seen) == len(keys) and (own is None or own not in seen):
+                    return
         first: dict[str, PeerView] = {}
         holders: dict[str, tuple[PeerView, str]] = {}
         for peer in self.doc.peers:
-            keys = [f for f in peer.section.fields if f.key.lower() == "publickey"]
-            if not keys:
+            written = peer.public_key  # the last PublicKey line's value, None when there is none
+            if written is None:
                 self.error(peer.section.number, "peer-without-key",
                            f"{_this(peer)} has no PublicKey: wg refuses the whole file until every [Peer] has one")
-            key = _C_SPACE.sub("", keys[-1].value) if keys else ""
-            if keys and _key_problem(key) is None:
-                line = keys[-1].line + 1
+                key = ""
+            elif _FAST_KEY.match(written):
+                key = written  # nothing for _C_SPACE to remove, and no problem
+            else:
+                key = _C_SPACE.sub("", written)
+            if written is not None and _key_problem(key) is None:
                 if key in first:
-                    self.error(line, "duplicate-public-key",
+                    self.error(_last_line(peer, "publickey") + 1, "duplicate-public-key",
                                f"{_this(peer)} has the same PublicKey as {_ref(first[key])}: wg makes them one "
                                f"peer, whose AllowedIPs are the ones here; remove one of the blocks")
                 else:
                     first[key] = peer
                 if own is not None and key == own:
-                    self.error(line, "own-public-key",
+                    self.error(_last_line(peer, "publickey") + 1, "own-public-key",
                                f"{_this(peer)} has the interface's own public key ({source}): the kernel silently "
                                f"ignores such a peer; use the public key of the other end")
-            self.shared_ips(peer, key, holders)
+            if self.warnings:
+                self.shared_ips(peer, key, holders)
 
     def shared_ips(self, peer: PeerView, key: str, holders: dict[str, tuple[PeerView, str]]) -> None:
         """Warn when a prefix is already another peer's: the kernel keeps each prefix for one peer only."""
         for field in peer.section.fields:
-            if field.key.lower() != "allowedips":
+            if lower_key(field.key) != "allowedips":
                 continue
             for item in _C_SPACE.sub("", field.value).split(","):
                 if item.startswith("-"):
@@ -243,6 +331,13 @@ class _Checker:
 
 def _key_problem(value: str) -> str | None:
     """Why wg's key_from_base64 would refuse `value`, or None."""
+    if _FAST_KEY.match(value):
+        return None
+    return _key_problem_slow(value)
+
+
+def _key_problem_slow(value: str) -> str | None:
+    """`_key_problem` by decoding: the reference `_FAST_KEY` is tested against."""
     try:
         raw = parse_key(value)
     except KeyError_ as err:
@@ -288,6 +383,9 @@ def _wg_problem(key: str, value: str, written: str) -> str | None:
 
 def _allowed_ips_problem(written: str) -> str | None:
     for raw in written.split(","):
+        plain = raw.strip(" ")
+        if fast_prefix_cached(plain[1:] if plain[:1] in ("+", "-") else plain) is not None:
+            continue  # a network in its usual spelling (nothing for _C_SPACE to remove): valid
         item = _C_SPACE.sub("", raw)
         if not item:
             return "has an empty item (a stray comma), which wg refuses"

@@ -44,8 +44,36 @@ def _is_disabled(line: Line) -> bool:
     return line.kind is LineKind.COMMENT and _PREFIX_RE.match(line.text.lstrip(" \t")) is not None
 
 
-def _runs(lines: tuple[Line, ...]) -> list[tuple[int, int]]:
-    """Spans of consecutive `#[disabled]` comment lines."""
+_DISABLED_LINE = re.compile(r"\n[ \t]*#\[disabled\]")
+"""The start of a disabled line, in "\\n" + the text (a line starts after a "\\n", which re finds fastest)."""
+
+
+def _disabled_lines(doc: BaseDocument) -> list[int] | None:
+    """0-based indices of the `#[disabled]` lines, found with one regex over the text; None when the document's
+    lines are not all as a parse makes them (then only a loop over them can tell)."""
+    if not doc._plain:
+        return None
+    text = "\n" + doc._body
+    out = []
+    line, pos = 0, 1
+    for match in _DISABLED_LINE.finditer(text):
+        start = match.start() + 1  # where the line begins in `text`
+        line += text.count("\n", pos, start)
+        pos = start
+        out.append(line)
+    return out
+
+
+def _runs(lines: tuple[Line, ...], found: list[int] | None = None) -> list[tuple[int, int]]:
+    """Spans of consecutive `#[disabled]` comment lines (of `found`, the indices of every such line, when given)."""
+    if found is not None:
+        spans: list[tuple[int, int]] = []
+        for i in found:
+            if spans and spans[-1][1] == i:
+                spans[-1] = (spans[-1][0], i + 1)
+            else:
+                spans.append((i, i + 1))
+        return spans
     out = []
     i = 0
     while i < len(lines):
@@ -70,7 +98,7 @@ def disabled_peers(doc: BaseDocument) -> list[DisabledPeer]:
     """Every disabled peer of the file (runs that do not read back as peer blocks are left alone)."""
     out: list[DisabledPeer] = []
     lines = doc.lines
-    for start, end in _runs(lines):
+    for start, end in _runs(lines, _disabled_lines(doc)):
         try:
             inner = Document.parse("\n".join(_strip(ln) for ln in lines[start:end]) + "\n")
         except ParseError:

@@ -1,43 +1,97 @@
 """Provides the lossless wg-quick document: parsing text or bytes, byte-exact rendering, derived views."""
 
+# Built for files of 100,000 peers (a whole `wgtui peer add` on 10,000 in ~0.3 s): lines are named tuples classified
+# through regex fast paths (lines.parse_text), sections are found with list searches in C, each peer's view is made
+# with its section in one pass, and the file's style (line ending, `key = value` spacing, list separator) is read
+# with regexes over the text. Every one of them gives exactly what the plain code gives: tests/conf/reference.py
+# keeps that code, and tests/conf/test_fast_paths.py holds the fast paths to it.
+
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
+from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
+from typing import TypeVar
 
 from ..compat import Self
 from .errors import AmbiguousPeer, ParseError, PeerNotFound
 from .lines import (
+    WS,
     KeyStyle,
     Line,
     LineKind,
-    detect_eol,
     detect_key_style,
     detect_list_separator,
     dominant,
-    parse_line,
-    split_lines,
+    no_gc,
+    parse_text,
 )
 from .names import (
     DEFAULT_STYLE,
-    DISABLED_PREFIX,
+    NAME_GROUPS,
+    NAME_PATTERN,
     PAIRED,
     Convention,
     NameMark,
     NameStyle,
     Placement,
     is_end_marker,
+    name_style,
     scan,
+    shared_styles,
 )
-from .views import Field, InterfaceView, PeerView, Section, int_or_none, split_list
+from .views import Field, InterfaceView, PeerView, Section, int_or_none, lower_key
+
+_T = TypeVar("_T")
 
 BOM = "\ufeff"
+_TEXT: Callable[[Line], str] = itemgetter(0)
+_EOL: Callable[[Line], str] = itemgetter(1)
+_KIND: Callable[[Line], LineKind] = itemgetter(2)
+_KEY: Callable[[Line], str] = itemgetter(3)
+_VALUE: Callable[[Line], str] = itemgetter(4)
+_COMMENT = LineKind.COMMENT
+_NAME_MATCH = NAME_PATTERN.match
+_STYLE_RE = re.compile(r"\n([ \t\r\v\f]*)[A-Za-z][A-Za-z0-9_.-]*([ \t\r\v\f]*)=([ \t\r\v\f]*)([^\n]?)")
+"""Every setting line (of "\\n" + text: a line starts after a "\\n", which re finds fastest): indentation, the
+whitespace before and after '=', and whether anything follows."""
+_LIST_RE = re.compile(r"\n[ \t\r\v\f]*(?:address|allowedips|dns)[ \t\r\v\f]*=([^#\n]*)", re.I | re.A)
+"""The value (up to a comment, not yet stripped) of every line of a list key (of "\\n" + text)."""
+_COMMA_SPACE = re.compile(r",[ \t]")
 
 
-def _sections(lines: Sequence[Line]) -> tuple[Section, ...]:
-    """The sections of a document and the span of each one's block.
+def dominant_count(counts: Counter[_T], default: _T) -> _T:
+    """`dominant` of values already counted (a Counter keeps the order values were first seen)."""
+    if not counts:
+        return default
+    best = max(counts.values())
+    return next(v for v in counts if counts[v] == best)
+
+
+def _check_preamble(lines: Sequence[Line]) -> None:
+    """ParseError for the first setting that comes before any section header (wg-quick would not know its section)."""
+    setting, section = LineKind.SETTING, LineKind.SECTION
+    for i, ln in enumerate(lines):
+        kind = ln.kind
+        if kind is section:
+            return
+        if kind is setting:
+            raise ParseError(
+                i + 1, f"the setting {ln.key!r} comes before any [Interface] or [Peer] section", ln.text
+            )
+
+
+def _is_disabled(comment: str) -> bool:
+    return comment.startswith("#[disabled]")  # what DISABLED_PREFIX.match tells, without a regex call
+
+
+def _find_sections(lines: Sequence[Line], views: list[PeerView | None] | None = None) -> tuple[Section, ...]:
+    """The sections of a document and the span of each one's block (and, into `views`, each peer's view).
 
     Which lines belong to a section's block (what `remove_peer` removes):
 
@@ -52,80 +106,188 @@ def _sections(lines: Sequence[Line]) -> tuple[Section, ...]:
 
     Comments after a blank line that are not directly above the next header belong to no block: they are
     free-floating notes (often commented-out peers) and stay where they are.
+
+    (Settings before the first header are refused by `_check_preamble`, which every document runs first.)
     """
+    setting, section, comment = LineKind.SETTING, LineKind.SECTION, LineKind.COMMENT
     n = len(lines)
-    headers = [i for i, ln in enumerate(lines) if ln.kind is LineKind.SECTION]
-    for i in range(headers[0] if headers else n):
-        if lines[i].kind is LineKind.SETTING:
-            raise ParseError(
-                i + 1,
-                f"the setting {lines[i].key!r} comes before any [Interface] or [Peer] section",
-                lines[i].text,
-            )
+    kinds = list(map(_KIND, lines))
+    headers = _positions(kinds, section)
+    if not headers:
+        return ()
+    settings = _positions(kinds, setting, headers[0])
     leads = []
-    for k, h in enumerate(headers):
-        floor = headers[k - 1] + 1 if k else 0
+    floor = 0
+    for h in headers:
         start = h
-        while start > floor and lines[start - 1].kind is LineKind.COMMENT:
+        while start > floor and kinds[start - 1] is comment:
             start -= 1
         for i in range(h - 1, start - 1, -1):
-            if is_end_marker(lines[i].comment) or DISABLED_PREFIX.match(lines[i].comment):
+            text = lines[i][0]  # .text; a comment line has a '#'
+            text = text[text.find("#"):]
+            # _closes(text), its cheap answer for a name comment inline
+            if (text.startswith(_CLOSING) or "END_PEER" in text) and _closes(text):
                 start = i + 1  # a disabled block above belongs to no live one, whatever its last line says
                 break
         leads.append(start)
+        floor = h + 1
+    leads.append(n)
+    headers.append(n)
+    # Every Field at once, made in C: tuple.__new__(Field, (key, value, index)) over the setting lines.
+    setting_lines = list(map(lines.__getitem__, settings))
+    columns = zip(map(_KEY, setting_lines), map(_VALUE, setting_lines), settings, strict=True)
+    all_fields = list(map(_new, repeat(Field), columns))
     out = []
-    for k, h in enumerate(headers):
-        stop = headers[k + 1] if k + 1 < len(headers) else n
-        limit = leads[k + 1] if k + 1 < len(headers) else n
-        end = h + 1
-        fields = []
-        for i in range(h + 1, stop):
-            ln = lines[i]
-            if ln.kind is LineKind.SETTING:
-                fields.append(Field(ln.key, ln.value, i))
-                end = i + 1
-        while end < limit and lines[end].kind is LineKind.COMMENT and not DISABLED_PREFIX.match(lines[end].comment):
+    at = 0  # the next setting line
+    for k in range(len(headers) - 1):
+        h = headers[k]
+        stop, limit = headers[k + 1], leads[k + 1]
+        first = at
+        at = bisect_left(settings, stop, at)
+        fields = tuple(all_fields[first:at])
+        end = settings[at - 1] + 1 if at > first else h + 1
+        while end < limit and kinds[end] is comment:
+            text = lines[end][0]
+            text = text[text.find("#"):]
+            if _is_disabled(text):
+                break
             end += 1
-            if is_end_marker(lines[end - 1].comment):
+            if is_end_marker(text):
                 break  # the block's own end marker closes it: what follows (a disabled block) is not its
-        out.append(Section(lines[h].key, h, leads[k], end, stop, tuple(fields)))
+        made = _new(Section, (lines[h][3], h, leads[k], end, stop, fields))
+        out.append(made)
+        if views is not None and made[0] == "Peer":
+            views.append(_peer_view(lines, made))
     return tuple(out)
 
 
-def _marks(lines: Sequence[Line], section: Section) -> tuple[NameMark, ...]:
-    marks = []
-    for i in range(section.start, section.end):
-        ln = lines[i]
-        if ln.kind is LineKind.COMMENT or (i == section.header and ln.comment_start >= 0):
-            mark = scan(ln.comment, ln.comment_start, i)
-            if mark is not None:
-                marks.append(mark)
-    return tuple(marks)
+_CLOSING = ("#[disabled]", "###")
+
+
+def _closes(comment: str) -> bool:
+    """Whether a comment above a header ends what belongs to the block before it: `#[disabled]` or an end marker."""
+    if not comment.startswith(("#[disabled]", "###")) and "END_PEER" not in comment:
+        return False  # the cheap answer for a name comment (is_end_marker would give the same)
+    return _is_disabled(comment) or is_end_marker(comment)
+
+
+def _positions(kinds: list[LineKind], kind: LineKind, start: int = 0) -> list[int]:
+    """Indices of `kind` in `kinds` from `start` on, found by list.index (a search in C, not a loop per line)."""
+    out = []
+    find = kinds.index
+    try:
+        while True:
+            start = find(kind, start)
+            out.append(start)
+            start += 1
+    except ValueError:
+        return out
+
+
+_PEER_SLOTS = {"publickey": 0, "presharedkey": 1, "allowedips": 2, "endpoint": 3, "persistentkeepalive": 4}
+_SLOT_OF: dict[str, int] = {}
+"""A key as written -> its slot in _PEER_SLOTS (-1: another key), remembered per spelling."""
+
+
+def _slot(key: str) -> int:
+    slot = _SLOT_OF.get(key)
+    if slot is None:
+        slot = _PEER_SLOTS.get(key.lower(), -1)
+        if len(_SLOT_OF) < 4096:
+            _SLOT_OF[key] = slot
+    return slot
 
 
 def _peer_view(lines: Sequence[Line], section: Section) -> PeerView:
-    marks = _marks(lines, section)
-    primary = next((m for m in marks if m.name), marks[0] if marks else None)
-    naming = None
-    if primary is not None:
-        if primary.line < section.header or primary.convention in PAIRED:
-            placement = Placement.ABOVE
-        elif primary.line == section.header:
-            placement = Placement.HEADER
+    _, header, start, end, _, fields = section
+    marks: list[NameMark] = []
+    # The name comments: in the block's comment lines (those above the header are all comments) and on the header.
+    for i in range(start, header + 1):
+        text = lines[i][0]
+        at = text.find("#")
+        if at >= 0:
+            mark = _scan(text[at:] if at else text, at, i)
+            if mark is not None:
+                marks.append(mark)
+    if end - header - 1 != len(fields):  # not only settings below the header
+        for i in range(header + 1, end):
+            ln = lines[i]
+            if ln[2] is _COMMENT:  # kind
+                text = ln[0]
+                at = text.find("#")
+                mark = _scan(text[at:], at, i)
+                if mark is not None:
+                    marks.append(mark)
+    naming = name = None
+    if marks:
+        primary = marks[0]
+        if not primary.name:
+            primary = next((m for m in marks if m.name), primary)
+        name = primary.name
+        convention, line = primary.convention, primary.line
+        placement = (Placement.ABOVE if line < header or convention in PAIRED
+                     else Placement.HEADER if line == header else Placement.INSIDE)
+        naming = name_style(convention, placement)
+    public_key = psk = endpoint = keepalive = ips = None
+    slot_of = _SLOT_OF.get
+    for key, value, _ in fields:
+        slot = slot_of(key)
+        if slot is None:
+            slot = _slot(key)
+        # the last line of a key wins, as wg reads it; AllowedIPs lines add up
+        if slot == 0:
+            public_key = value
+        elif slot == 2:
+            ips = value if ips is None else f"{ips},{value}"
+        elif slot == 1:
+            psk = value
+        elif slot == 3:
+            endpoint = value
+        elif slot == 4:
+            keepalive = value
+    allowed: tuple[str, ...] = ()
+    if ips is not None:
+        if "," in ips:
+            allowed = tuple([item for item in [item.strip() for item in ips.split(",")] if item])
         else:
-            placement = Placement.INSIDE
-        naming = NameStyle(primary.convention, placement)
-    return PeerView(
-        section=section,
-        public_key=section.last("PublicKey"),
-        preshared_key=section.last("PresharedKey"),
-        allowed_ips=split_list(section.values("AllowedIPs")),
-        endpoint=section.last("Endpoint"),
-        persistent_keepalive=int_or_none(section.last("PersistentKeepalive"), off_is_zero=True),
-        name=primary.name if primary is not None else None,
-        marks=marks,
-        naming=naming,
-    )
+            item = ips.strip()
+            allowed = (item,) if item else ()
+    return _new(PeerView, (section, public_key, psk, allowed, endpoint,
+                           None if keepalive is None else int_or_none(keepalive, off_is_zero=True), name, tuple(marks),
+                           naming))
+
+
+def _scan(comment: str, offset: int, line: int) -> NameMark | None:
+    """names.scan, its usual case inline (one regex call, no JSON)."""
+    match = _NAME_MATCH(comment)
+    if match is None:
+        return None
+    convention, name_group, role_group = NAME_GROUPS[match.lastgroup or ""]
+    if convention is Convention.FRIENDLY_JSON:
+        return scan(comment, offset, line)
+    start, stop = match.span(name_group)
+    name = comment[start:stop].strip()
+    return _new(NameMark, (convention, line, offset + start, offset + stop, name or None,
+                           match[role_group].lower() if role_group else ""))
+
+
+_new = tuple.__new__
+"""A named tuple made without the Python frame of its __new__ (every field given)."""
+
+
+def dominant_naming(styles: Counter[NameStyle]) -> NameStyle:
+    """The naming of a file whose peers have these styles (counted in the order first met)."""
+    if not styles:
+        return DEFAULT_STYLE
+    conventions: Counter[Convention] = Counter()
+    for style, count in styles.items():
+        conventions[style.convention] += count
+    convention = dominant_count(conventions, Convention.FRIENDLY_NAME)
+    placements: Counter[Placement] = Counter()
+    for style, count in styles.items():
+        if style.convention is convention:
+            placements[style.placement] += count
+    return NameStyle(convention, dominant_count(placements, Placement.INSIDE)).normalized()
 
 
 class BaseDocument:
@@ -137,7 +299,7 @@ class BaseDocument:
     def __init__(self, lines: Sequence[Line], bom: str = "") -> None:
         self._lines = tuple(lines)
         self._bom = bom
-        self._sections = _sections(self._lines)
+        _check_preamble(self._lines)
 
     # -- reading and writing ------------------------------------------------------------------------------
 
@@ -146,7 +308,12 @@ class BaseDocument:
         """Parse text; raises ParseError (1-based line, reason) for anything that is no wg-quick file."""
         bom = BOM if text.startswith(BOM) else ""
         body = text[len(bom) :]
-        return cls([parse_line(t, e, i + 1) for i, (t, e) in enumerate(split_lines(body))], bom)
+        with no_gc():
+            doc = cls(parse_text(body), bom)
+        doc.__dict__["_body"] = body  # what rendering the lines gives back, byte for byte (the round trip)
+        doc.__dict__["_plain"] = True  # split on "\n", so no line holds one, and the endings are the usual ones
+        doc.__dict__["_parsed"] = True
+        return doc
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
@@ -168,7 +335,13 @@ class BaseDocument:
 
     def render(self) -> str:
         """The file's text: exactly what was parsed, plus the edits made."""
-        return self._bom + "".join(ln.text + ln.eol for ln in self._lines)
+        return self._bom + self._body
+
+    @cached_property
+    def _body(self) -> str:
+        """The text without the byte-order mark (joined in C: no Python code runs per line)."""
+        lines = self._lines
+        return "".join(chain.from_iterable(zip(map(_TEXT, lines), map(_EOL, lines), strict=True)))
 
     def to_bytes(self) -> bytes:
         return self.render().encode("utf-8")
@@ -197,6 +370,18 @@ class BaseDocument:
     def sections(self) -> tuple[Section, ...]:
         return self._sections
 
+    @cached_property
+    def _sections(self) -> tuple[Section, ...]:
+        # Worked out on first use: a document made by an edit is often only rendered. A parsed one nearly always
+        # has its peers read too, so their views are made in the same pass.
+        with no_gc():
+            if not self.__dict__.get("_parsed"):
+                return _find_sections(self._lines)
+            views: list[PeerView | None] = []
+            sections = _find_sections(self._lines, views)
+            self.__dict__["_views"] = views
+            return sections
+
     @property
     def preamble(self) -> tuple[Line, ...]:
         """Lines before the first section that belong to no block (comments and blank lines)."""
@@ -205,7 +390,28 @@ class BaseDocument:
 
     @cached_property
     def peers(self) -> tuple[PeerView, ...]:
-        return tuple(_peer_view(self._lines, s) for s in self._sections if s.kind == "Peer")
+        views = self._views
+        if None not in views:
+            return tuple(views)  # type: ignore[arg-type]  # every one built
+        with no_gc():
+            return tuple([self._view(i) for i in range(len(views))])
+
+    @cached_property
+    def _peer_sections(self) -> tuple[Section, ...]:
+        return tuple(s for s in self._sections if s.kind == "Peer")
+
+    @cached_property
+    def _views(self) -> list[PeerView | None]:
+        sections = self._peer_sections  # a parsed document's views are made with its sections, and put in place
+        views: list[PeerView | None] | None = self.__dict__.get("_views")
+        return views if views is not None else [None] * len(sections)
+
+    def _view(self, index: int) -> PeerView:
+        """The view of the index-th peer section, built once (find_peer builds only the ones it returns)."""
+        view = self._views[index]
+        if view is None:
+            view = self._views[index] = _peer_view(self._lines, self._peer_sections[index])
+        return view
 
     @cached_property
     def interface(self) -> InterfaceView | None:
@@ -229,17 +435,34 @@ class BaseDocument:
     def find_peer(self, public_key: str) -> PeerView | None:
         """The peer with exactly this public key; AmbiguousPeer if the file has it in several blocks."""
         key = public_key.strip()
-        found = self._by_key.get(key, [])
-        if len(found) > 1:
+        found = self._by_key.get(key)
+        if found is None:
+            return None
+        if isinstance(found, list):
             raise AmbiguousPeer(key, len(found))
-        return found[0] if found else None
+        return self._view(found)
 
     @cached_property
-    def _by_key(self) -> dict[str, list[PeerView]]:
-        index: dict[str, list[PeerView]] = {}
-        for p in self.peers:
-            if p.public_key:
-                index.setdefault(p.public_key, []).append(p)
+    def _by_key(self) -> dict[str, int | list[int]]:
+        """Public key -> index of its peer section (a list of them when several blocks have it)."""
+        index: dict[str, int | list[int]] = {}
+        views = self._views  # a view already built knows its key
+        for i, section in enumerate(self._peer_sections):
+            view = views[i]
+            if view is not None:
+                key = view.public_key
+            else:
+                key = None
+                for f in section.fields:
+                    if lower_key(f.key) == "publickey":
+                        key = f.value
+            if key:
+                held = index.setdefault(key, i)
+                if held != i:
+                    if isinstance(held, list):
+                        held.append(i)
+                    else:
+                        index[key] = [held, i]
         return index
 
     def peer(self, public_key: str) -> PeerView:
@@ -267,29 +490,63 @@ class BaseDocument:
     @cached_property
     def eol(self) -> str:
         """The dominant line ending ("\\n" for a file without any)."""
-        return detect_eol(self._lines)
+        counts: Counter[str] = Counter(map(_EOL, self._lines))  # detect_eol, counted in C
+        counts.pop("", None)
+        return dominant_count(counts, "\n")
+
+    @cached_property
+    def _plain(self) -> bool:
+        """Whether the lines are as a parse makes them (no "\\n" inside a line, only the usual endings), so that
+        regexes over the text see the same lines."""
+        lines = self._lines
+        return set(map(_EOL, lines)) <= {"\n", "\r\n", ""} and "\n" not in "".join(map(_TEXT, lines))
 
     @cached_property
     def key_style(self) -> KeyStyle:
         """The dominant `key = value` spacing and indentation."""
-        return detect_key_style(self._lines)
+        if not self._plain:
+            return detect_key_style(self._lines)
+        # detect_key_style with one regex over the text: a line is a setting iff it starts with a key and '='. The
+        # matches are counted in C, then the few different ones merged (in the order they were first seen).
+        counts: Counter[tuple[str, str, str]] = Counter()
+        for (indent, before, after, rest), count in Counter(_STYLE_RE.findall("\n" + self._body)).items():
+            counts[indent, before, after if rest else " "] += count
+        if not counts:
+            return KeyStyle()
+        return KeyStyle(*dominant_count(counts, ("", " ", " ")))
 
     @cached_property
     def list_separator(self) -> str:
-        return detect_list_separator(self._lines)
+        if not self._plain:
+            return detect_list_separator(self._lines)
+        seps = []
+        for raw in _LIST_RE.findall("\n" + self._body):
+            value = raw.strip(WS)
+            if "," in value:
+                seps.append(", " if _COMMA_SPACE.search(value) else ",")
+        return dominant(seps, ", ")
 
     @cached_property
     def naming(self) -> NameStyle:
         """The convention most of the named peers use (ties: the one met first), and its usual placement;
         DEFAULT_STYLE when no peer has a name comment."""
-        styles = [p.naming for p in self.peers if p.naming is not None]
-        if not styles:
-            return DEFAULT_STYLE
-        convention = Convention(dominant((s.convention.value for s in styles), ""))
-        placement = Placement(
-            dominant((s.placement.value for s in styles if s.convention is convention), "")
-        )
-        return NameStyle(convention, placement).normalized()
+        return dominant_naming(self._naming_counts())
+
+    def _naming_counts(self) -> Counter[NameStyle]:
+        """How many peers have each naming style, in the order first met."""
+        # Counted by object first, in C (the views share the NameStyle objects of name_style), then merged by value
+        # in the order first seen.
+        namings = [p.naming for p in self.peers]
+        shared = {id(style): style for style in shared_styles()}
+        styles: Counter[NameStyle] = Counter()
+        for key, count in Counter(map(id, namings)).items():
+            style = shared.get(key)
+            if style is None:
+                style = next(n for n in namings if id(n) == key)
+                if style is None:
+                    continue
+            styles[style] += count
+        return styles
 
     def conventions(self) -> Counter[Convention]:
         """How many peers use each naming convention."""

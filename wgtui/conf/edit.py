@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
+from typing import Any
 
-from .document import BaseDocument
+from .document import BaseDocument, dominant_naming
 from .errors import DuplicatePeer, EditError, ParseError, ValidationError
 from .lines import (
     HOOK_KEYS,
@@ -22,6 +24,8 @@ from .lines import (
 from .names import PAIRED, NameStyle, Placement, format_marks, renamed
 from .validate import validate_name
 from .views import Section
+
+_EOL: Callable[[Line], str] = itemgetter(1)
 
 FieldValue = str | int | bool | Sequence[str] | None
 """What a field can be set to: None (or "", or an empty sequence) deletes it; a bool writes true/false; a
@@ -56,12 +60,27 @@ class Document(BaseDocument):
         for start, stop, new in sorted(changes, key=lambda c: (c[0], c[1]), reverse=True):
             lines[start:stop] = new
         eol = self.eol
-        for i in range(len(lines) - 1):
-            if not lines[i].eol:
-                lines[i] = lines[i].with_eol(eol)
+        eols = list(map(_EOL, lines))
+        fixed = False
+        i = -1
+        while True:  # every line without an ending but the last, found by list.index (in C, not a loop per line)
+            try:
+                i = eols.index("", i + 1, len(lines) - 1)
+            except ValueError:
+                break
+            lines[i] = lines[i].with_eol(eol)
+            fixed = True
         if lines:
-            lines[-1] = lines[-1].with_eol("" if ends_bare else (lines[-1].eol or eol))
-        return type(self)(lines, self.bom)
+            last = lines[-1].with_eol("" if ends_bare else (lines[-1].eol or eol))
+            fixed = fixed or last is not lines[-1]
+            lines[-1] = last
+        doc = type(self)(lines, self.bom)
+        size = len(self.lines)
+        if (not fixed and len(changes) == 1 and changes[0][0] == changes[0][1] == size
+                and "_body" in self.__dict__):
+            # Lines only appended, none of the others touched: the text is the old one and theirs (no join of all).
+            doc.__dict__["_body"] = self._body + "".join([ln.text + ln.eol for ln in lines[size:]])
+        return doc
 
     def _make(self, text: str, kind: LineKind, value: str | None = None, eol: str = "") -> Line:
         """A new line, re-read to prove it reads back as intended: the last guard against injection."""
@@ -86,7 +105,9 @@ class Document(BaseDocument):
             value = [value]
         items = [v for v in (clean_value(key, v) for v in value) if v]
         if key.lower() in LIST_KEYS:
-            return [self.list_separator.join(items)] if items else []
+            if len(items) > 1:
+                return [self.list_separator.join(items)]
+            return items  # one item needs no separator (nor the file read for its own)
         if key.lower() in HOOK_KEYS:
             return items
         if len(items) > 1:
@@ -108,7 +129,9 @@ class Document(BaseDocument):
             first = self.lines[hits[0].line]
             new: list[Line] = []
             if values:
-                text = SettingParts.of(first.text).with_value(values[0], self.key_style)
+                parts = SettingParts.of(first.text)
+                # The file's style matters only where the line had no value to copy the spacing from.
+                text = parts.with_value(values[0], self.key_style if not parts.value else KeyStyle())
                 new.append(self._make(text, LineKind.SETTING, values[0], first.eol))
                 style = KeyStyle.of(first.text)
                 new += [self._make(style.format(first.key, v), LineKind.SETTING, v) for v in values[1:]]
@@ -149,7 +172,55 @@ class Document(BaseDocument):
             raise ValidationError("public_key", "must not be empty", "Public key")
         if self.find_peer(key) is not None:
             raise DuplicatePeer(key)
-        style = (naming or self.naming).normalized()
+        block = self._peer_block(key, allowed_ips, name, preshared_key, endpoint, persistent_keepalive,
+                                 (naming or self.naming).normalized(), comments)
+        at = self._append_at()
+        separator = [self._make("", LineKind.BLANK)] if at else []
+        return self._splice([(at, at, separator + block)])
+
+    def add_peers(self, peers: Sequence[Mapping[str, Any]]) -> Document:
+        """`add_peer` of each item (its keyword arguments), in order, as one edit: the same document as adding them
+        one at a time, and the same error for the first item add_peer refuses, but one splice (a batch of 1,000
+        into a 2,000-peer file does not re-read the file 1,000 times)."""
+        if not peers:
+            return self
+        styles = self._naming_counts()
+        added: set[str] = set()
+        at = self._append_at()
+        new: list[Line] = []
+        for spec in peers:
+            options = dict(spec)
+            key = clean_value("public_key", options.pop("public_key"))
+            if not key:
+                raise ValidationError("public_key", "must not be empty", "Public key")
+            if key.strip() in added or self.find_peer(key) is not None:
+                raise DuplicatePeer(key)
+            naming = options.pop("naming", None)
+            # The file's naming as it would be after the peers before this one (add_peer asks the document).
+            style = (naming or dominant_naming(styles)).normalized()
+            block = self._peer_block(key, options.pop("allowed_ips", ()), options.pop("name", None),
+                                     options.pop("preshared_key", None), options.pop("endpoint", None),
+                                     options.pop("persistent_keepalive", None), style, options.pop("comments", ()))
+            if options:
+                raise TypeError(f"add_peer() got unexpected keyword arguments: {', '.join(options)}")
+            if at or new:
+                new.append(self._make("", LineKind.BLANK))
+            new += block
+            added.add(key)
+            written = BaseDocument(block).peers[0].naming  # the block's own naming, read back as add_peer's would be
+            if written is not None:
+                styles[written] += 1
+        return self._splice([(at, at, new)])
+
+    def _append_at(self) -> int:
+        """Where a new block goes: after the last line that is not blank."""
+        lines = self.lines
+        return next((i + 1 for i in range(len(lines) - 1, -1, -1) if lines[i].kind is not LineKind.BLANK), 0)
+
+    def _peer_block(self, key: str, allowed_ips: str | Sequence[str], name: str | None, preshared_key: str | None,
+                    endpoint: str | None, persistent_keepalive: int | str | None, style: NameStyle,
+                    comments: Sequence[str]) -> list[Line]:
+        """The lines of a new [Peer] block (add_peer's), in `style`, without the blank line before it."""
         marks = format_marks(style.convention, validate_name(name, style.convention)) if name else []
         ks = self.key_style
         settings = [("PublicKey", key)]
@@ -178,10 +249,7 @@ class Document(BaseDocument):
         block += [self._make(ks.format(k, v), LineKind.SETTING, v) for k, v in settings]
         if len(marks) > 1:
             block.append(self._make(marks[1], LineKind.COMMENT))
-
-        at = next((i + 1 for i in range(len(self.lines) - 1, -1, -1) if self.lines[i].kind is not LineKind.BLANK), 0)
-        separator = [self._make("", LineKind.BLANK)] if at else []
-        return self._splice([(at, at, separator + block)])
+        return block
 
     def remove_peer(self, public_key: str) -> Document:
         """Remove the peer's block (header, settings and the comments that belong to it) and one blank

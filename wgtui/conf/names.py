@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..compat import StrEnum
 
@@ -81,8 +81,7 @@ DEFAULT_STYLE = NameStyle()
 """`# friendly_name = NAME` just below `[Peer]`, where prometheus_wireguard_exporter documents it."""
 
 
-@dataclass(frozen=True, slots=True)
-class NameMark:
+class NameMark(NamedTuple):
     """A name comment found in a document: which line, where in it, and what it says."""
 
     convention: Convention
@@ -95,6 +94,22 @@ class NameMark:
     """The name, or None when the mark holds none (an empty `# Name:`, JSON without a name field)."""
     role: str = ""
     """"begin" or "end" for Nyr markers, "" otherwise."""
+
+
+_STYLES: dict[tuple[Convention, Placement], NameStyle] = {}
+
+
+def shared_styles() -> list[NameStyle]:
+    """Every NameStyle that name_style has handed out."""
+    return list(_STYLES.values())
+
+
+def name_style(convention: Convention, placement: Placement) -> NameStyle:
+    """NameStyle(convention, placement), one shared object per pair (a large file has thousands of peers)."""
+    style = _STYLES.get((convention, placement))
+    if style is None:
+        style = _STYLES[convention, placement] = NameStyle(convention, placement)
+    return style
 
 
 _TAIL = r"(?P<name>.*?)[ \t\r\v\f]*\Z"
@@ -133,8 +148,40 @@ def _load_json_object(text: str) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) else None
 
 
+def _alternative(index: int, pattern: re.Pattern[str]) -> str:
+    return f"(?P<c{index}>" + pattern.pattern.replace("(?P<name>", f"(?P<n{index}>").replace(
+        "(?P<role>", f"(?P<r{index}>") + ")"
+
+
+# Every pattern as one alternation, tried in the same order: one regex call finds the first convention that matches.
+# NAME_GROUPS: for the name of each alternative's group, (convention, index of its name group, of its role group or 0).
+NAME_PATTERN = re.compile("|".join(_alternative(i, p) for i, (_, p) in enumerate(_PATTERNS)))
+NAME_GROUPS = {
+    f"c{i}": (convention, NAME_PATTERN.groupindex[f"n{i}"], NAME_PATTERN.groupindex.get(f"r{i}", 0))
+    for i, (convention, _) in enumerate(_PATTERNS)
+}
+
+
 def scan(comment: str, offset: int, line: int) -> NameMark | None:
     """The name mark in `comment` (which starts with '#' at `offset` of line `line`'s text), if any."""
+    match = NAME_PATTERN.match(comment)
+    if match is None:
+        return None
+    convention, name_group, role_group = NAME_GROUPS[match.lastgroup or ""]
+    start, end = match.span(name_group)
+    raw = comment[start:end]
+    role = match[role_group].lower() if role_group else ""
+    if convention is Convention.FRIENDLY_JSON:
+        obj = _load_json_object(raw)
+        field = json_name_field(obj) if obj is not None else None
+        name = str(obj[field]).strip() if obj is not None and field is not None else None
+    else:
+        name = raw.strip()
+    return tuple.__new__(NameMark, (convention, line, offset + start, offset + end, name or None, role))
+
+
+def scan_slow(comment: str, offset: int, line: int) -> NameMark | None:
+    """`scan` one pattern at a time: the reference that tests hold `scan` to."""
     for convention, pattern in _PATTERNS:
         match = pattern.match(comment)
         if not match:
@@ -160,9 +207,10 @@ def is_end_marker(comment: str) -> bool:
     """Whether a comment is an end marker (Nyr's `# END_PEER name`, PiVPN's `### end name ###`), which closes the
     block above it. A disabled PiVPN block's end marker counts too: it closes the disabled block, which belongs to
     no live peer and must survive the removal of its neighbours."""
-    disabled = DISABLED_PREFIX.match(comment)
-    if disabled:
-        comment = comment[disabled.end():]
+    if comment.startswith("#[disabled]"):
+        comment = DISABLED_PREFIX.sub("", comment, count=1)
+    if not comment.startswith("###") and "END_PEER" not in comment:
+        return False  # neither end pattern can match: the cheap answer for the name comment of nearly every peer
     mark = scan(comment, 0, 0)
     return mark is not None and mark.role == "end"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .names import NameMark, NameStyle
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
+class Field(NamedTuple):
     """One setting line of a section."""
 
     key: str
@@ -20,6 +20,24 @@ class Field:
     """0-based index of the line in the document."""
 
 
+_LOWER: dict[str, str] = {}
+
+
+def lower_key(key: str) -> str:
+    """key.lower(), remembered: a file spells its few keys the same way thousands of times."""
+    lowered = _LOWER.get(key)
+    if lowered is None:
+        lowered = key.lower()
+        if len(_LOWER) < 4096:
+            _LOWER[key] = lowered
+    return lowered
+
+
+def _values(fields: tuple[Field, ...], key: str) -> tuple[str, ...]:
+    lowered = key.lower()
+    return tuple(f.value for f in fields if lower_key(f.key) == lowered)
+
+
 class _Lookup:
     """Reading settings by key, as wg reads them; for views that hold `fields`."""
 
@@ -28,17 +46,15 @@ class _Lookup:
 
     def values(self, key: str) -> tuple[str, ...]:
         """The values of every line with this key (case-insensitive), in file order."""
-        lowered = key.lower()
-        return tuple(f.value for f in self.fields if f.key.lower() == lowered)
+        return _values(self.fields, key)
 
     def last(self, key: str) -> str | None:
         """The value wg reads for a single-valued key: the last line wins."""
-        values = self.values(key)
+        values = _values(self.fields, key)
         return values[-1] if values else None
 
 
-@dataclass(frozen=True, slots=True)
-class Section(_Lookup):
+class Section(NamedTuple):
     """One `[Interface]` or `[Peer]` section and the span of lines that belong to its block."""
 
     kind: str
@@ -58,6 +74,15 @@ class Section(_Lookup):
         """1-based line number of the header, for messages."""
         return self.header + 1
 
+    def values(self, key: str) -> tuple[str, ...]:
+        """The values of every line with this key (case-insensitive), in file order."""
+        return _values(self.fields, key)
+
+    def last(self, key: str) -> str | None:
+        """The value wg reads for a single-valued key: the last line wins."""
+        values = _values(self.fields, key)
+        return values[-1] if values else None
+
 
 def split_list(values: Iterable[str]) -> tuple[str, ...]:
     """Comma-separated values of several lines merged into one list, items stripped, empty items dropped."""
@@ -72,9 +97,10 @@ def int_or_none(value: str | None, off_is_zero: bool = False) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
-@dataclass(frozen=True, slots=True)
-class PeerView:
-    """A `[Peer]` section as WireGuard reads it, plus its name. Values are None when the line is absent."""
+class PeerView(NamedTuple):
+    """A `[Peer]` section as WireGuard reads it, plus its name. Values are None when the line is absent.
+
+    Immutable (a named tuple: a document builds one per peer, and a tuple is built several times faster)."""
 
     section: Section
     public_key: str | None
@@ -117,7 +143,7 @@ class InterfaceView(_Lookup):
         fields = tuple(f for s in sections for f in s.fields)
 
         def values(key: str) -> tuple[str, ...]:
-            return tuple(f.value for f in fields if f.key.lower() == key.lower())
+            return _values(fields, key)
 
         def last(key: str) -> str | None:
             found = values(key)
