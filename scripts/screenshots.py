@@ -1,4 +1,5 @@
-"""Writes the README's screenshots (SVG) from the demo backend: dashboard, detail, help, add form, a diff preview."""
+"""Writes the README's screenshots (SVG) from the demo backend: dashboard, detail, help, add form, a diff preview, and
+the fleet view over a fake fleet (`python scripts/screenshots.py fleet` writes only that one)."""
 
 from __future__ import annotations
 
@@ -52,8 +53,34 @@ async def shoot(name: str, keys: list[str], size: tuple[int, int]) -> Path:
     return path
 
 
-async def main() -> None:
+async def shoot_fleet(name: str, size: tuple[int, int]) -> Path:
+    """The fleet view over the UI tests' fake fleet (no ssh): three hosts, one of them gone unreachable."""
+    from tests.fakes import key
+    from tests.ui.fleet_fakes import fleet_app
+
+    clock = SteppedClock()
+    with tempfile.TemporaryDirectory(prefix="wgtui-screenshots-") as tmp:
+        app, hosts = fleet_app(clock, Path(tmp))  # type: ignore[arg-type]
+        async with app.run_test(size=size) as pilot:
+            for second in range(4):
+                if second == 3:
+                    hosts["vpn-b"].answer = "down"
+                hosts["vpn-a"].bump("wg0", key(1), rx_bytes=1_000 + 250_000 * second,
+                                    tx_bytes=2_000 + 40_000 * second, latest_handshake=int(clock()))
+                app.tick_now()
+                clock.now += 1
+            await pilot.pause()
+            await pilot.press("down")
+            await pilot.pause()
+            path = OUT / f"{name}.svg"
+            app.save_screenshot(filename=path.name, path=str(OUT))
+    return path
+
+
+async def main(only: set[str]) -> None:
     OUT.mkdir(exist_ok=True)
+    if not only or "fleet" in only:
+        print(await shoot_fleet("fleet", (100, 30)))
     for name, keys, size in (
         ("dashboard", [], (100, 30)),
         ("dashboard-80x24", [], (80, 24)),
@@ -63,8 +90,9 @@ async def main() -> None:
         ("help", ["question_mark"], (100, 30)),
         ("remove-preview", ["down", "d", "y"], (100, 30)),
     ):
-        print(await shoot(name, keys, size))
+        if not only or name in only:
+            print(await shoot(name, keys, size))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(set(sys.argv[1:])))

@@ -96,8 +96,10 @@ def test_fleet_over_ssh() -> None:
     results = sane(bench_fleet.run(hosts=2, peers=20, seconds=2),
                    allow_skip=(netns.skip_reason() or skip_reason()) is not None)
     if results[0].unit != "skipped":
-        idle_wire, idle_cpu, busy_wire, busy_cpu = results
+        idle_wire, idle_cpu, busy_wire, busy_cpu, fleet_ui, host_ui = results
         assert 0 < idle_wire.value < busy_wire.value and idle_cpu.value > 0 and busy_cpu.value > 0
+        assert "fleet view (2 hosts)" in fleet_ui.metric and "peers shown" in host_ui.metric
+        assert fleet_ui.value > 0 and host_ui.value > 0
 
 
 def test_run_all_knows_every_benchmark() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Static
@@ -32,7 +33,7 @@ def app_for(backend: Backend, clock: Clock, **options: object) -> WgtuiApp:
     return WgtuiApp(backend, opts)
 
 
-def screen_text(app: WgtuiApp) -> str:
+def screen_text(app: App[Any]) -> str:
     """The rendered screen as plain text, line by line (what a user would read)."""
     import io
 
@@ -77,7 +78,7 @@ def started(tmp_path: Path, **options: object) -> tuple[WgtuiApp, Clock, Path]:
     return app, clock, tmp_path / "wg0.conf"
 
 
-async def fill(pilot: Pilot[None], form: PeerForm, **values: str) -> None:
+async def fill(pilot: Pilot[None], form: PeerForm[Any], **values: str) -> None:
     """Set inputs directly (typing key by key costs ~80 ms a key under Pilot; one test types for real)."""
     for field, value in values.items():
         form.query_one(f"#{field}", Input).value = value

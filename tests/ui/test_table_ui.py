@@ -13,7 +13,7 @@ from tests.fakes import Clock, FakeBackend
 from tests.ui.helpers import app_for, demo_app, first_poll, screen, screen_text, until
 from wgtui import fmt
 from wgtui.keys import short_key
-from wgtui.ui import app as app_module
+from wgtui.ui import base_app as app_module
 from wgtui.ui import keymap
 from wgtui.ui.columns import CUT, GLYPH_WIDTH, allowed_cell, fit_cell, layout
 from wgtui.ui.dialogs.choosers import ColumnChooser, SortChooser

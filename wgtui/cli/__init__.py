@@ -16,6 +16,7 @@ from wgtui.model import REJECT_AFTER_TIME
 
 if TYPE_CHECKING:
     from wgtui.backends.base import Backend
+    from wgtui.remote.ssh import HostSpec
 
 DEFAULT_CONFIG_DIR = paths.CONFIG_DIR
 DEFAULT_DEMO_PEERS = paths.DEMO_PEERS
@@ -180,7 +181,7 @@ def run_tui(args: argparse.Namespace) -> int:
 
 
 def run_fleet_command(args: argparse.Namespace, words: list[str]) -> int:
-    """`wgtui show` and `wgtui peer …` on remote hosts (over ssh, through the agent there)."""
+    """`wgtui show`, `wgtui peer …` and the fleet view on remote hosts (over ssh, through the agent there)."""
     from wgtui.cli.fleet import fleet_specs, one_host, run_show_hosts
 
     specs = fleet_specs(args)
@@ -194,9 +195,33 @@ def run_fleet_command(args: argparse.Namespace, words: list[str]) -> int:
 
         peer_at = words.index("peer")
         return run_remote_peer(args, words[peer_at:], one_host(specs))
-    print("wgtui: the dashboard's fleet view is not built yet: `wgtui show --host …` shows every host, "
-          "`wgtui peer … --host HOST` changes one.", file=sys.stderr)
-    return 1
+    return run_fleet_tui(args, specs)
+
+
+def run_fleet_tui(args: argparse.Namespace, specs: list[HostSpec]) -> int:
+    """`wgtui --host A --host B`: the fleet view, one line per host; enter opens a host's dashboard (with one host
+    too: the view then says how that host is reached, and escape from its dashboard comes back to it)."""
+    from wgtui import interrupts
+    from wgtui.cli.fleet import ssh_options
+    from wgtui.remote.fleet import Fleet
+    from wgtui.remote.watch import FleetWatch
+    from wgtui.ui.app import AppOptions, fleet_app
+
+    fleet = Fleet(specs, ssh_options(args))
+    # --read-only changes nothing anywhere: not even the rotations the fleet would finish on a host.
+    watch = FleetWatch(fleet, interval=args.interval, online_after=args.online_after,
+                       finish_rotations=not args.read_only)
+    options = AppOptions(interval=args.interval, online_after=args.online_after, read_only=args.read_only,
+                         max_key_age=args.max_key_age)
+    app = fleet_app(watch, options)
+    interrupts.install(app.signal_from_handler, after_change=app.signal_after_change)
+    try:
+        app.run()
+    finally:
+        watch.stop(wait=False)  # a tick still waiting for a host ends with the process
+        fleet.close()  # a frozen host's session is closed in the background: the exit never waits for it
+        interrupts.uninstall()
+    return 128 + app.stopped_by if app.stopped_by else 0
 
 
 def main(argv: list[str] | None = None) -> int:

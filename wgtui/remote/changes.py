@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 from wgtui.remote.host import RemoteHost
@@ -40,6 +41,36 @@ class RemotePlan:
     def warnings(self) -> tuple[str, ...]:
         return tuple(self.plan["warnings"]) if self.plan else ()
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(self.plan.get("notes", ())) if self.plan else ()
+
+    @property
+    def runtime(self) -> tuple[str, ...]:
+        """The runtime operations, as the preview's lines (`peer ABCD… allowed-ips …`)."""
+        return tuple(self.plan.get("runtime", ())) if self.plan else ()
+
+    @property
+    def config_path(self) -> PurePosixPath:
+        """The config file on the host."""
+        return PurePosixPath(str(self.plan["config"])) if self.plan else PurePosixPath()
+
+    @property
+    def client_config(self) -> str | None:
+        """Where on the host the new client config (with its private key) is written first, if one is."""
+        return str(self.plan["client_config"]) if self.plan and self.plan.get("client_config") else None
+
+    @property
+    def public_key(self) -> str:
+        """The peer concerned (for an add or a rotation: the new key)."""
+        return str(self.plan.get("public_key") or "") if self.plan else ""
+
+    def diff_stat(self) -> tuple[int, int]:
+        lines = self.diff.splitlines()
+        added = sum(1 for ln in lines if ln.startswith("+") and not ln.startswith("+++"))
+        removed = sum(1 for ln in lines if ln.startswith("-") and not ln.startswith("---"))
+        return added, removed
+
 
 @dataclass(frozen=True)
 class RemoteResult:
@@ -50,7 +81,12 @@ class RemoteResult:
     message: str
     steps: tuple[str, ...] = ()
     client_config: tuple[str, ...] = ()
+    """Client configs written on the host (paths there)."""
     session: dict[str, Any] | None = field(default=None, repr=False)
+    client_text: str | None = field(default=None, repr=False)
+    """A new client's config with its generated private key, for the admin to hand over (None: none was made)."""
+    rollback_failed: bool = False
+    """The change failed half-way and could not be undone there: the message says what is left."""
 
 
 class RemoteChanges:
@@ -75,8 +111,15 @@ class RemoteChanges:
         session = answer.get("session")
         if result is None:
             return RemoteResult(self.host.name, True, "rotation staged", session=session)
+        text = result.get("client_text")
         return RemoteResult(self.host.name, bool(result["applied"]), str(result["message"]),
-                            tuple(result["steps"]), tuple(result["client_config"]), session)
+                            tuple(result["steps"]), tuple(result["client_config"]), session,
+                            str(text) if text else None, bool(result.get("rollback_failed")))
+
+    def pending(self, ifname: str) -> list[dict[str, Any]]:
+        """The staged rotations waiting on `ifname` there (as `wgtui peer pending IF --json` lists them)."""
+        answer = self.host.request("pending", timeout=PLAN_TIMEOUT, interface=ifname)
+        return list(answer["rotations"])
 
     def discard(self, plan: RemotePlan) -> None:
         """Forget a plan that will not be applied (best effort: a dead session forgets it anyway)."""

@@ -1,22 +1,29 @@
-"""Provides the fleet's live picture: one summary line per host, and a peer search across every host."""
+"""Provides the fleet's live picture: one summary line per host, each host's updates, and a peer search."""
 
 # Each host has its own Monitor over a RemoteBackend, exactly as a local dashboard has over netlink: the same
-# statuses, rates, drift and rotation comments. The fleet polls every host's session at once (Fleet.poll_all), then
-# lets each monitor turn what arrived into rows; a host that did not answer keeps its last rows, marked stale.
+# statuses, rates, drift and rotation comments. The fleet polls every host's session at once (one thread per host),
+# then lets each monitor turn what arrived into rows; a host that did not answer keeps its last rows, marked stale.
+# A host still busy with its previous poll is not asked again (its session carries one request at a time anyway),
+# so a frozen host costs the others nothing: its line goes stale, then unreachable, and nobody waits for it.
 
 from __future__ import annotations
 
 import ipaddress
+import logging
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from wgtui.config_source import ConfigView
 from wgtui.model import REJECT_AFTER_TIME
-from wgtui.monitor import InterfaceSummary, Monitor, PeerRow, Update
+from wgtui.monitor import InterfaceDelta, InterfaceSummary, Monitor, PeerRow, Update
 from wgtui.remote.backend import RemoteBackend
 from wgtui.remote.fleet import Fleet
-from wgtui.remote.host import Health, Mode, RemoteHost
+from wgtui.remote.host import INSTALL, Health, Mode, RemoteHost
 from wgtui.remote.ssh import HostError
+
+log = logging.getLogger(__name__)
 
 STALE_AFTER_POLLS = 3
 """A host whose last answer is older than this many poll intervals is shown stale."""
@@ -43,6 +50,8 @@ class HostSummary:
     pending: int
     """Staged key rotations waiting for the client's first handshake."""
     rotation_error: str | None = None
+    refusal: str | None = None
+    """Why changes are refused there (no wgtui on the host: how to install it); None: they can be made."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +61,25 @@ class Found:
     host: str
     ifname: str
     row: PeerRow
+
+
+@dataclass(frozen=True, slots=True)
+class HostUpdate:
+    """One host's monitor update, the config views it was made with, and its number: a dashboard opened from a
+    snapshot (`FleetWatch.snapshot`) skips the updates the snapshot already holds."""
+
+    host: str
+    update: Update
+    configs: Mapping[str, ConfigView]
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class FleetTick:
+    """What one tick brings: a summary per host, and the update of every host that answered (or kept silent)."""
+
+    summaries: tuple[HostSummary, ...]
+    updates: Mapping[str, HostUpdate]
 
 
 class HostWatch:
@@ -64,14 +92,30 @@ class HostWatch:
                                config_for=self.backend.config, clock=clock)
         self.rows: dict[str, dict[str, PeerRow]] = {}
         self.summaries: dict[str, InterfaceSummary] = {}
+        self.configs: dict[str, ConfigView] = {}
+        """The config views the latest update was made with."""
         self.drift: dict[str, set[str]] = {}
         self.pending: dict[str, set[str]] = {}
         self.rotation_error: str | None = None
         """Why a due rotation could not be finished on the last tick (None: nothing went wrong)."""
+        self.seq = 0
+        self.time = 0.0
+        self.lock = threading.Lock()
+        """Held while the rows change and while they are read from another thread (search, snapshot)."""
+        self._refusal: str | None = None
 
-    def take(self) -> Update:
+    def take(self) -> HostUpdate:
         """Turn the host's latest state into rows (no network: the fleet polled it already)."""
         update = self.monitor.poll_once()
+        configs = {delta.name: self.backend.config(delta.name) for delta in update.interfaces}
+        with self.lock:
+            self._apply(update)
+            self.configs = configs
+            self.seq += 1
+            self.time = update.time
+            return HostUpdate(self.host.name, update, configs, self.seq)
+
+    def _apply(self, update: Update) -> None:
         seen = set()
         for delta in update.interfaces:
             name = delta.name
@@ -95,7 +139,14 @@ class HostWatch:
         for gone in set(self.rows) - seen:
             del self.rows[gone], self.drift[gone], self.pending[gone]
             self.summaries.pop(gone, None)
-        return update
+
+    def snapshot(self) -> HostUpdate:
+        """Everything the host has now, as one update that resets every interface: what a dashboard opened now
+        starts from (later updates with a higher `seq` follow on from it)."""
+        with self.lock:
+            deltas = tuple(InterfaceDelta(summary=self.summaries[name], upserts=dict(rows), reset=True)
+                           for name, rows in self.rows.items() if name in self.summaries)
+            return HostUpdate(self.host.name, Update(time=self.time, interfaces=deltas), dict(self.configs), self.seq)
 
     def due_rotations(self) -> list[str]:
         """Interfaces with a staged rotation whose new key has handshaken: its move and old-key removal are due."""
@@ -127,20 +178,29 @@ class HostWatch:
                 problems.append(f"{ifname}: {answer.get('stderr') or 'a rotation could not be finished'}")
         return "; ".join(problems) or None
 
+    def refusal(self) -> str | None:
+        """Blocking the first time (the agent command is worked out with `ssh -G`): why changes are refused here."""
+        if self.host.mode is not Mode.READ_ONLY:
+            return None
+        if self._refusal is None:
+            self._refusal = INSTALL.format(host=self.host.name, command=self.host.command)
+        return self._refusal
+
     def summary(self) -> HostSummary:
         host = self.host
-        sums = self.summaries.values()
+        sums = list(self.summaries.values())
         return HostSummary(
             name=host.name, health=host.health, read_only=host.mode is Mode.READ_ONLY, error=host.error,
-            latency=host.latency, age=host.age(), interfaces=len(self.summaries),
+            latency=host.latency, age=host.age(), interfaces=len(sums),
             online=sum(s.online for s in sums), total=sum(s.total for s in sums),
             rx_rate=sum(s.rx_rate for s in sums), tx_rate=sum(s.tx_rate for s in sums),
             drift=sum(len(d) for d in self.drift.values()), pending=sum(len(p) for p in self.pending.values()),
-            rotation_error=self.rotation_error)
+            rotation_error=self.rotation_error, refusal=self._refusal if host.mode is Mode.READ_ONLY else None)
 
 
 class FleetWatch:
-    """Every host of the fleet, polled together; `tick()` once per interval from one (non-UI) thread."""
+    """Every host of the fleet, polled together: `tick()` (or `step()`) once per interval from one non-UI thread,
+    or `start()` to have a thread do it."""
 
     def __init__(self, fleet: Fleet, *, interval: float = 2.0, online_after: float = REJECT_AFTER_TIME,
                  clock: Callable[[], float] = time.time, finish_rotations: bool = True) -> None:
@@ -148,15 +208,58 @@ class FleetWatch:
         self.finish_rotations = finish_rotations
         self.interval = interval
         self.watches = [HostWatch(h, interval, online_after, clock) for h in fleet.hosts]
+        self._busy: dict[str, tuple[threading.Thread, float]] = {}
+        """Hosts whose poll is still running: (its thread, when it started)."""
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def tick(self) -> list[HostSummary]:
-        self.fleet.poll_all()
+    @property
+    def limit(self) -> float:
+        """How long one poll may take before its host counts as unreachable: the connect timeout plus one poll."""
+        return self.fleet.opts.connect_timeout + 5.0
+
+    def poll(self, deadline: float | None = None) -> None:
+        """Poll every host that is not still busy with its previous poll, each in its own thread, and wait until
+        they have answered or `deadline` seconds have passed (default: `limit`). A host busy for longer than
+        `limit` is marked unreachable; its thread ends by itself (the session's own timeouts)."""
+        started = time.monotonic()
+        for host in self.fleet.hosts:
+            if host.name not in self._busy:
+                thread = threading.Thread(target=host.poll, name=f"poll-{host.name}", daemon=True)
+                thread.start()
+                self._busy[host.name] = (thread, started)
+        end = started + (self.limit if deadline is None else deadline)
+        hosts = {h.name: h for h in self.fleet.hosts}
+        for name, (thread, since) in list(self._busy.items()):
+            thread.join(max(0.0, end - time.monotonic()))
+            if not thread.is_alive():
+                del self._busy[name]
+            elif time.monotonic() - since >= self.limit:
+                hosts[name].health = Health.UNREACHABLE
+                hosts[name].error = f"no answer within {self.limit:g} s"
+
+    def busy(self, name: str) -> bool:
+        return name in self._busy
+
+    def step(self, deadline: float | None = None) -> FleetTick:
+        """One tick: poll, then bring every host that answered (or stayed silent) up to date, finish the rotations
+        that are due, and sum each host up. A host whose poll is still running keeps its rows as they were."""
+        self.poll(deadline)
+        updates: dict[str, HostUpdate] = {}
         for watch in self.watches:
-            watch.host.mark_stale(self.interval * STALE_AFTER_POLLS)
-            watch.take()
+            host = watch.host
+            host.mark_stale(self.interval * STALE_AFTER_POLLS)
+            if host.name in self._busy:
+                continue
+            updates[host.name] = watch.take()
+            watch.refusal()
             if self.finish_rotations:
                 watch.rotation_error = watch.finish_due()
-        return self.summaries()
+        return FleetTick(tuple(self.summaries()), updates)
+
+    def tick(self) -> list[HostSummary]:
+        return list(self.step().summaries)
 
     def summaries(self) -> list[HostSummary]:
         return [w.summary() for w in self.watches]
@@ -167,23 +270,73 @@ class FleetWatch:
                 return w
         raise KeyError(name)
 
+    def snapshot(self, name: str) -> HostUpdate:
+        return self.watch(name).snapshot()
+
     def find(self, query: str, limit: int = 200) -> list[Found]:
-        """Peers whose name, public key or allowed address matches `query`, on every host (at most `limit`)."""
-        return list(_first(_search(self.watches, query), limit))
+        """Peers whose name, public key or allowed address matches `query`, on every host (at most `limit`). Safe
+        from any thread: each host's rows are read under its lock."""
+        text = query.strip().lower()
+        if not text:
+            return []
+        address = _address(text)
+        found: list[Found] = []
+        for w in self.watches:
+            with w.lock:
+                for item in _search(w, text, address):
+                    found.append(item)
+                    if len(found) >= limit:
+                        return found
+        return found
+
+    # -- a thread of its own ---------------------------------------------------------------------------------
+
+    def start(self, on_tick: Callable[[FleetTick], None]) -> None:
+        """Tick in a daemon thread once per interval (never waiting longer than that for a host) and hand each
+        FleetTick to `on_tick`, from that thread."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+
+        def run() -> None:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                try:
+                    tick = self.step(deadline=self.interval)
+                except Exception:  # keep ticking: one bad answer must not freeze the fleet view
+                    log.exception("fleet tick failed")
+                else:
+                    if self._stop.is_set():
+                        break
+                    on_tick(tick)
+                self._wake.wait(max(0.0, self.interval - (time.monotonic() - started)))
+                self._wake.clear()
+
+        self._thread = threading.Thread(target=run, name="wgtui-fleet", daemon=True)
+        self._thread.start()
+
+    def refresh(self) -> None:
+        """Tick now rather than at the next interval (after a change on a host)."""
+        self._wake.set()
+
+    def stop(self, *, wait: bool = True) -> None:
+        """Stop ticking; `wait=False` leaves a tick in progress to end by itself (the UI thread must not wait for
+        a host's answer, nor for a tick that waits for the UI thread)."""
+        self._stop.set()
+        self._wake.set()
+        if wait and self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        self._thread = None
 
 
-def _search(watches: Sequence[HostWatch], query: str) -> Iterator[Found]:
-    text = query.strip().lower()
-    if not text:
-        return
-    address = _address(text)
-    for w in watches:
-        for ifname, rows in w.rows.items():
-            for key, row in rows.items():
-                if (text in row.name.lower() or key.lower().startswith(text)
-                        or any(text in ip for ip in row.peer.allowed_ips)
-                        or (address is not None and _contains(row.peer.allowed_ips, address))):
-                    yield Found(w.host.name, ifname, row)
+def _search(w: HostWatch, text: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+            ) -> Iterator[Found]:
+    for ifname, rows in w.rows.items():
+        for key, row in rows.items():
+            if (text in row.name.lower() or key.lower().startswith(text)
+                    or any(text in ip for ip in row.peer.allowed_ips)
+                    or (address is not None and _contains(row.peer.allowed_ips, address))):
+                yield Found(w.host.name, ifname, row)
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -201,10 +354,3 @@ def _contains(prefixes: Sequence[str], address: ipaddress.IPv4Address | ipaddres
         except ValueError:
             continue
     return False
-
-
-def _first(items: Iterator[Found], limit: int) -> Iterator[Found]:
-    for n, item in enumerate(items):
-        if n >= limit:
-            return
-        yield item

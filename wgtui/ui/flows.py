@@ -30,7 +30,7 @@ from wgtui.store import StoreError
 from wgtui.ui.dialogs.client_config import ClientConfigScreen
 from wgtui.ui.dialogs.confirm import ConfirmScreen, MessageScreen
 from wgtui.ui.dialogs.diff_preview import Choice, DiffPreview
-from wgtui.ui.dialogs.peer_form import FormValues, PeerForm, form_context
+from wgtui.ui.dialogs.peer_form import FormValues, PeerForm, PeerRequest, form_context
 from wgtui.ui.dialogs.sync import SyncScreen, drift_items
 from wgtui.ui.disabled_rows import DISABLED_GLYPH, is_disabled
 from wgtui.ui.operation_flows import OperationFlows
@@ -54,6 +54,11 @@ def _constant(plan: Plan) -> Callable[[Planner], Plan]:
 
 def _plain(plan: Plan) -> tuple[Plan, Sequence[str] | None]:
     return plan, None
+
+
+def _planning(planner: Planner) -> Callable[[PeerRequest], Plan]:
+    """The form's planner: its request worked out by this planner."""
+    return lambda request: request.plan_on(planner)
 
 
 Confirmed = tuple[T, Planner] | tuple[None, Planner]
@@ -278,10 +283,11 @@ class ChangeFlows:
         context = await self.thread(lambda: form_context(planner, key), "form-context")
         values: FormValues | None = None
         while True:
-            answer = await self.app.push_screen_wait(PeerForm(context, planner.settings, values))
+            answer = await self.app.push_screen_wait(PeerForm(context, planner.settings, values,
+                                                              plan=_planning(planner)))
             if answer is None:
                 return self.cancelled()
-            chosen, used = await self.confirm(planner, answer.make, _plain, first=answer.plan,
+            chosen, used = await self.confirm(planner, answer.request.plan_on, _plain, first=answer.plan,
                                               cancel_label="Back to the form", quiet=True)
             if chosen is not None:
                 break

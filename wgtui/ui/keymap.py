@@ -18,6 +18,7 @@ from wgtui.compat import StrEnum
 
 class Group(StrEnum):
     MOVE = "Moving"
+    FLEET = "The fleet"
     VIEW = "Looking"
     CHANGE = "Changes"
     MARKS = "Marks (rotating several peers at once)"
@@ -127,6 +128,34 @@ APP: tuple[Key, ...] = (
         Group.APP, footer=-1),
 )
 
+FLEET: tuple[Key, ...] = (
+    Key("enter", "open_host", "Open", "open the highlighted host's dashboard (escape comes back here)",
+        "fleet.open_host", Group.FLEET, footer=1),
+    Key("slash", "search", "Find peer", "find a peer on every host: by name, key prefix or address (one inside a "
+        "peer's prefix too); enter opens its host with the peer selected", "fleet.search", Group.FLEET, footer=2),
+    Key("ctrl+l", "redraw", "Redraw", "redraw the whole screen: text another program wrote over it goes",
+        "fleet.redraw", Group.VIEW),
+)
+"""The fleet view's own keys (the host list moves like the peer table: TABLE)."""
+
+FLEET_SEARCH: tuple[Key, ...] = (
+    Key("enter", "open_found", "Open", "in the search: open the highlighted peer's host, the peer selected",
+        "fleet_search.open", Group.FLEET, footer=1),
+    Key("escape", "close", "Back", "in the search: back to the fleet view", "fleet_search.close", Group.FLEET,
+        footer=2),
+    Key("up", "move(-1)", "Up", "the previous peer found", "fleet_search.up", Group.MOVE),
+    Key("down", "move(1)", "Down", "the next peer found", "fleet_search.down", Group.MOVE),
+    Key("pageup", "move(-10)", "Page up", "ten peers up", "fleet_search.page_up", Group.MOVE),
+    Key("pagedown", "move(10)", "Page down", "ten peers down", "fleet_search.page_down", Group.MOVE),
+)
+
+HOST: tuple[Key, ...] = (
+    Key("escape", "back", "Fleet",
+        "in a host's dashboard: clear the filter; without one, back to the fleet view (which kept updating)",
+        "host.back", Group.VIEW, footer=-1),
+)
+"""A remote host's dashboard: the local dashboard's keys, escape going back to the fleet view."""
+
 TEXTUAL_ACTIONS = {
     "command_palette": "command palette: every action by name",
     "help_quit": "says which key quits (q)",
@@ -135,8 +164,9 @@ TEXTUAL_ACTIONS = {
 }
 """Help for the keys Textual binds by itself (their bindings carry no sentence of wgtui's)."""
 
-GROUP_OF: dict[str, Group] = {k.id: k.group for k in (*DASHBOARD, *TABLE, *APP)}
-FOOTER_RANK: dict[str, int] = {k.id: k.footer for k in (*DASHBOARD, *TABLE, *APP) if k.footer}
+_ALL = (*DASHBOARD, *TABLE, *APP, *FLEET, *FLEET_SEARCH, *HOST)
+GROUP_OF: dict[str, Group] = {k.id: k.group for k in _ALL}
+FOOTER_RANK: dict[str, int] = {k.id: k.footer for k in _ALL if k.footer}
 """Binding id -> its rank for a place in the footer; -1: always there."""
 
 
@@ -169,6 +199,12 @@ def markdown_table(keys: Iterable[Key] = (*TABLE, *DASHBOARD, *APP)) -> str:
     lines = ["| key | action |", "|---|---|"]
     lines += [f"| {' · '.join(shown)} | {text} |" for text, shown in rows.items()]
     return "\n".join(lines)
+
+
+def fleet_markdown_table() -> str:
+    """The README's table of the fleet view's keys (`python -c 'from wgtui.ui.keymap import
+    fleet_markdown_table; print(fleet_markdown_table())'`)."""
+    return markdown_table((*TABLE[:2], *FLEET, *FLEET_SEARCH[:2], *HOST, *APP))
 
 
 _DISPLAY = {"slash": "/", "question_mark": "?", "space": "space", "pageup": "PgUp", "pagedown": "PgDn",

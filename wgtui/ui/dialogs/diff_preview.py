@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import ClassVar
+from pathlib import PurePath
+from typing import ClassVar, Protocol
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,6 +18,28 @@ from textual.widgets import Button, Footer, Static
 from wgtui.changes import Plan
 from wgtui.changes.plan import describe
 from wgtui.compat import StrEnum
+
+
+class Preview(Protocol):
+    """What the preview shows: a local Plan, or a change a remote host's agent worked out (RemotePlan, whose title
+    names the host). Its runtime operations come as `steps` lines when it is not a Plan."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def warnings(self) -> Sequence[str]: ...
+
+    @property
+    def notes(self) -> Sequence[str]: ...
+
+    @property
+    def diff(self) -> str: ...
+
+    @property
+    def config_path(self) -> PurePath: ...
+
+    def diff_stat(self) -> tuple[int, int]: ...
 
 
 class Choice(StrEnum):
@@ -50,7 +73,12 @@ def diff_text(diff: str) -> Text:
     return text
 
 
-def preview_text(plan: Plan, steps: Sequence[str] | None = None) -> Text:
+def _runtime_lines(plan: Preview) -> list[str]:
+    """A local plan's runtime operations as lines (a remote plan comes with its lines, given as `steps`)."""
+    return [describe(u) for u in plan.runtime] if isinstance(plan, Plan) else []
+
+
+def preview_text(plan: Preview, steps: Sequence[str] | None = None) -> Text:
     """Everything the preview says, in reading order. Built from Text: names and paths are user data."""
     text = Text()
     for warning in plan.warnings:
@@ -59,7 +87,7 @@ def preview_text(plan: Plan, steps: Sequence[str] | None = None) -> Text:
     for note in plan.notes:
         text.append("• ", style="dim")
         text.append(note + "\n")
-    lines = list(steps) if steps is not None else [describe(u) for u in plan.runtime]
+    lines = list(steps) if steps is not None else _runtime_lines(plan)
     text.append("\nRunning interface\n", style="bold")
     if lines:
         for line in lines:
@@ -90,7 +118,7 @@ class DiffPreview(ModalScreen[Choice]):
                 tooltip="apply (not in the first half second: a double enter in a form must not apply)"),
     ]
 
-    def __init__(self, plan: Plan, *, apply_label: str = "Apply", offer_save_config_off: bool = False,
+    def __init__(self, plan: Preview, *, apply_label: str = "Apply", offer_save_config_off: bool = False,
                  steps: Sequence[str] | None = None, cancel_label: str = "Cancel") -> None:
         super().__init__()
         self.plan = plan

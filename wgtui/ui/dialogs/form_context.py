@@ -1,9 +1,14 @@
-"""Provides what the peer form is made from and gives back: its context, its values, its result and validators."""
+"""Provides what the peer form is made from and gives back: its context, its request, its values and validators."""
+
+# The form does not know who works its change out: its context comes from a local Planner (form_context) or from a
+# remote host's agent (context_from_json: the same facts, made there by the same code), and its answer is a
+# PeerRequest that a local Planner turns into a Plan (plan_on) or that is sent to the agent as a command line (argv).
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
 
 from textual.validation import ValidationResult, Validator
 
@@ -13,11 +18,33 @@ from wgtui.changes import ChangeRefused, Plan, Planner
 from wgtui.changes.form_facts import form_facts
 from wgtui.changes.planner import refuse_taken
 from wgtui.conf import ConfError, PeerView, ValidationError
+from wgtui.conf.names import Convention
+from wgtui.conf.validate import validate_endpoint
+from wgtui.model import KEEP
+from wgtui.remote.ssh import HostError
 from wgtui.settings import ClientSettings
 from wgtui.store import StoreError
 
 Owners = Mapping[ipalloc.Network, tuple[str, str]]
-REFUSALS = (ChangeRefused, ConfError, StoreError, BackendError)
+REFUSALS = (ChangeRefused, ConfError, StoreError, BackendError, HostError)
+"""What a change can be refused with, here or by a remote host's agent: said as it is, nothing was changed."""
+P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class FormPeer:
+    """The peer being edited, as the form shows it (from the local file, or from the host's agent)."""
+
+    public_key: str
+    name: str | None
+    allowed_ips: tuple[str, ...]
+    endpoint: str | None
+    persistent_keepalive: int | None
+
+    @classmethod
+    def of(cls, view: PeerView) -> FormPeer:
+        return cls(view.public_key or "", view.name, tuple(view.allowed_ips), view.endpoint,
+                   view.persistent_keepalive)
 
 # Field names of the validators and ChangeRefused.field -> the input that shows the message.
 FIELD_INPUT = {"name": "name", "public_key": "public_key", "allowed_ips": "allowed_ips", "endpoint": "endpoint",
@@ -28,7 +55,9 @@ FIELD_INPUT = {"name": "name", "public_key": "public_key", "allowed_ips": "allow
 class FormContext:
     """What the form needs, worked out in a thread before it opens (large files take a while)."""
 
-    planner: Planner
+    ifname: str
+    convention: Convention | None
+    """How the file writes names (some conventions take only some characters)."""
     owners: Owners
     """Every allowed-IP prefix other peers hold -> (public key, name): duplicates are refused as you type."""
     taken_names: frozenset[str]
@@ -36,18 +65,106 @@ class FormContext:
     """Prefill: the next free addresses (add) or the peer's own (edit)."""
     allowed_ips_note: str = ""
     """Why no address could be picked automatically, when none could."""
-    peer: PeerView | None = None
+    peer: FormPeer | None = None
     """The peer being edited (None: adding)."""
     keys_in_use: frozenset[str] = frozenset()
     """Public keys of every peer (file and interface): a pasted key must be new."""
+    host: str | None = None
+    """The remote host the interface is on (None: this machine): the form's title names it."""
+
+    @property
+    def where(self) -> str:
+        """`wg0`, or `wg0 on vpn-a`."""
+        return self.ifname if self.host is None else f"{self.ifname} on {self.host}"
 
 
 def form_context(planner: Planner, public_key: str | None = None) -> FormContext:
     """Blocking (reads every peer): call it from a thread worker. The facts are the core's (form_facts), the same a
     remote host's agent answers with, so a form refuses here exactly what it would there."""
     facts = form_facts(planner, public_key)
-    return FormContext(planner, facts.owners, facts.taken_names, facts.allowed_ips,
-                       allowed_ips_note=facts.allowed_ips_note, peer=facts.peer, keys_in_use=facts.keys_in_use)
+    return FormContext(planner.ifname, planner.doc.naming.convention, facts.owners, facts.taken_names,
+                       facts.allowed_ips, allowed_ips_note=facts.allowed_ips_note,
+                       peer=FormPeer.of(facts.peer) if facts.peer is not None else None,
+                       keys_in_use=facts.keys_in_use)
+
+
+def context_from_json(data: Mapping[str, Any], host: str) -> tuple[FormContext, ClientSettings]:
+    """The form's context and the client settings from a remote agent's `context` answer (facts_to_json)."""
+    owners: dict[ipalloc.Network, tuple[str, str]] = {}
+    for net, key, name in data["owners"]:
+        owners[ipalloc.network(str(net))] = (str(key), str(name or ""))
+    peer = data.get("peer")
+    keepalive = peer.get("keepalive") if peer else None
+    form_peer = None if not peer else FormPeer(
+        str(peer["public_key"]), peer.get("name"), tuple(str(i) for i in peer.get("allowed_ips", ())),
+        peer.get("endpoint"), int(keepalive) if keepalive is not None else None)
+    convention = data.get("convention")
+    context = FormContext(str(data["interface"]), Convention(convention) if convention else None, owners,
+                          frozenset(str(n) for n in data.get("taken_names", ())), str(data.get("allowed_ips", "")),
+                          allowed_ips_note=str(data.get("allowed_ips_note") or ""), peer=form_peer,
+                          keys_in_use=frozenset(str(k) for k in data.get("keys_in_use", ())), host=host)
+    s = data.get("settings") or {}
+    settings = ClientSettings(endpoint=str(s.get("endpoint") or ""))
+    return context, settings
+
+
+@dataclass(frozen=True)
+class PeerRequest:
+    """What the form asks for, whoever works it out: a local Planner (`plan_on`), or a remote host's agent, which
+    gets it as the command line `wgtui peer` would (`argv`) and plans it with the same Planner there."""
+
+    name: str
+    allowed_ips: str
+    keepalive: str
+    endpoint: str
+    edit: str | None = None
+    """The public key of the peer being edited (None: adding one)."""
+    changed: frozenset[str] = frozenset()
+    """Editing: the fields that differ from the peer's (the others are kept as they are)."""
+    public_key: str | None = None
+    """Adding: the client's own public key (None: a key pair is generated)."""
+    preshared_key: bool = False
+    server_endpoint: str = ""
+    """How clients reach the server, typed in the form (empty: the remembered one)."""
+
+    def _given(self, field: str) -> Any:
+        return getattr(self, field) if field in self.changed else KEEP
+
+    def plan_on(self, planner: Planner) -> Plan:
+        """Blocking: the change worked out by a local planner."""
+        if self.edit is not None:
+            return planner.edit(self.edit, name=self._given("name"), allowed_ips=self._given("allowed_ips"),
+                                keepalive=self._given("keepalive"), endpoint=self._given("endpoint"))
+        if self.server_endpoint:  # the client config is made from the settings: use the endpoint typed here
+            planner.settings = replace(planner.settings,
+                                       endpoint=validate_endpoint(self.server_endpoint, "server_endpoint"))
+        return planner.add(self.name, public_key=self.public_key, allowed_ips=self.allowed_ips,
+                           preshared_key=self.preshared_key, keepalive=self.keepalive or None,
+                           endpoint=self.endpoint or None)
+
+    def argv(self, ifname: str, remembered_endpoint: str = "") -> list[str]:
+        """The change as `wgtui peer …` words for a remote agent. Values go as `--option=value`, so that one
+        starting with a dash is never read as an option; a server endpoint only when it is not the remembered
+        one (the agent remembers what it is given, as `--server-endpoint` does)."""
+        if self.edit is not None:
+            words = ["edit", ifname, self.edit]
+            for field, option in (("name", "--name"), ("allowed_ips", "--allowed-ips"),
+                                  ("keepalive", "--keepalive"), ("endpoint", "--endpoint")):
+                if field in self.changed:
+                    words.append(f"{option}={getattr(self, field)}")
+            return words
+        words = ["add", ifname, f"--name={self.name}", f"--allowed-ips={self.allowed_ips}"]
+        if self.public_key:
+            words.append(f"--public-key={self.public_key}")
+        if self.preshared_key:
+            words.append("--preshared-key")
+        if self.keepalive:
+            words.append(f"--keepalive={self.keepalive}")
+        if self.endpoint:
+            words.append(f"--endpoint={self.endpoint}")
+        if self.server_endpoint and self.server_endpoint != remembered_endpoint:
+            words.append(f"--server-endpoint={self.server_endpoint}")
+        return words
 
 
 @dataclass(frozen=True)
@@ -63,10 +180,11 @@ class FormValues:
 
 
 @dataclass(frozen=True)
-class FormResult:
-    plan: Plan
-    make: Callable[[Planner], Plan]
-    """Works the same change out again on a fresh Planner (after SaveConfig was turned off first)."""
+class FormResult(Generic[P]):
+    plan: P
+    """What the form's planner made of the request: a local Plan, or a remote host's plan."""
+    request: PeerRequest
+    """The same change, to be worked out again (on a fresh Planner after SaveConfig was turned off first)."""
     values: FormValues
     settings: ClientSettings | None = None
     """Client settings to remember once the change is applied (a new server endpoint), else None."""

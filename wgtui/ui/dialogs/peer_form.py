@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from typing import ClassVar
+from typing import ClassVar, Generic
 
 from rich.text import Text
 from textual import events, on, work
@@ -19,8 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, RadioSet, Static
 
 from wgtui import keys
-from wgtui.changes import ChangeRefused, Plan, Planner
-from wgtui.conf import PeerView, ValidationError
+from wgtui.changes import ChangeRefused
+from wgtui.conf import ValidationError
 from wgtui.conf.validate import (
     validate_allowed_ips,
     validate_endpoint,
@@ -28,22 +28,24 @@ from wgtui.conf.validate import (
     validate_key,
     validate_name,
 )
-from wgtui.model import KEEP
 from wgtui.settings import ClientSettings
 from wgtui.ui.dialogs.form_context import (
     FIELD_INPUT,
     REFUSALS,
     Check,
     FormContext,
+    FormPeer,
     FormResult,
     FormValues,
+    P,
+    PeerRequest,
     form_context,
     is_public_key,
     refuse_duplicates,
 )
 from wgtui.ui.widgets.form_controls import ChoiceSet, TextCheckbox, TextRadioButton
 
-__all__ = ["REFUSALS", "Check", "FormContext", "FormResult", "FormValues", "PeerForm", "form_context"]
+__all__ = ["REFUSALS", "Check", "FormContext", "FormResult", "FormValues", "PeerForm", "PeerRequest", "form_context"]
 
 log = logging.getLogger(__name__)
 
@@ -72,18 +74,23 @@ class FormInput(Input):
             self.post_message(self.KeyPasted(self, line.strip()))
 
 
-class PeerForm(ModalScreen[FormResult | None]):
+class PeerForm(ModalScreen[FormResult[P] | None], Generic[P]):
     """Keyboard first: tab moves, enter in any field previews, escape cancels. Every input shows its own
-    message under it; the preview button stays disabled, with the reason, while a field is invalid."""
+    message under it; the preview button stays disabled, with the reason, while a field is invalid.
+
+    `plan` works the request out (blocking, called in a thread): a local Planner's, or a remote host's agent's.
+    A refusal is shown in the form, under the field it is about when it names one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="close the form; nothing is changed"),
         Binding("enter", "submit", "Preview", id="form.submit", tooltip="work the change out and preview its diff"),
     ]
 
-    def __init__(self, context: FormContext, settings: ClientSettings, values: FormValues | None = None) -> None:
+    def __init__(self, context: FormContext, settings: ClientSettings, values: FormValues | None = None, *,
+                 plan: Callable[[PeerRequest], P]) -> None:
         super().__init__()
         self.context = context
+        self.planner = plan
         self.settings = settings
         self.values = values
         """What was typed before the preview was cancelled: the form opens with it."""
@@ -108,9 +115,8 @@ class PeerForm(ModalScreen[FormResult | None]):
 
     def compose(self) -> ComposeResult:
         ctx, peer = self.context, self.context.peer
-        planner = ctx.planner
-        title = (f"Edit peer {peer.name or keys.short_key(peer.public_key)} on {planner.ifname}" if peer
-                 else f"Add a peer to {planner.ifname}")
+        title = (f"Edit peer {peer.name or keys.short_key(peer.public_key)} on {ctx.where}" if peer
+                 else f"Add a peer to {ctx.where}")
         with Vertical(classes="dialog", id="form-dialog") as dialog:
             dialog.border_title = Content(title)
             yield from self._fields(peer)
@@ -123,11 +129,11 @@ class PeerForm(ModalScreen[FormResult | None]):
     def _initial(self, field: str, value: str) -> str:
         return self.values.inputs.get(field, value) if self.values is not None else value
 
-    def _fields(self, peer: PeerView | None) -> ComposeResult:
+    def _fields(self, peer: FormPeer | None) -> ComposeResult:
         # Placeholders are examples (`e.g. …`, drawn dim) or say what empty means: never something that could be
         # read as a value the field has. An unnamed peer's name field says it has none.
-        ctx, planner = self.context, self.context.planner
-        convention = planner.doc.naming.convention
+        ctx = self.context
+        convention = ctx.convention
         values = self.values
         unnamed = peer is not None and not peer.name
         with VerticalScroll(classes="dialog-body"):
@@ -188,7 +194,7 @@ class PeerForm(ModalScreen[FormResult | None]):
     def _check_public_key(self, value: str) -> None:
         key = validate_key(value)
         if key in self.context.keys_in_use:
-            raise ChangeRefused(f"{keys.short_key(key)} is already a peer of {self.context.planner.ifname}.")
+            raise ChangeRefused(f"{keys.short_key(key)} is already a peer of {self.context.ifname}.")
 
     def _check_allowed_ips(self, value: str) -> None:
         refuse_duplicates(validate_allowed_ips(value), self.context.owners)
@@ -312,42 +318,31 @@ class PeerForm(ModalScreen[FormResult | None]):
             return FormValues(inputs)
         return FormValues(inputs, self.pasting, self.query_one("#psk", TextCheckbox).value)
 
-    def _request(self) -> tuple[Callable[[Planner], Plan], ClientSettings | None]:
-        """The change as a function of a Planner, and the client settings to remember with it."""
+    def _request(self) -> tuple[PeerRequest, ClientSettings | None]:
+        """The change as a request (whoever plans it), and the client settings to remember with it."""
         name, ips, ka, ep = (self._value(f) for f in ("name", "allowed_ips", "keepalive", "endpoint"))
         peer = self.context.peer
         if peer is not None:
-            key = peer.public_key or ""
-            changed = {field: value for field, value, before in (
+            changed = frozenset(field for field, value, before in (
                 ("name", name, peer.name or ""), ("allowed_ips", ips, ", ".join(peer.allowed_ips)),
                 ("keepalive", ka, str(peer.persistent_keepalive or "")), ("endpoint", ep, peer.endpoint or ""))
-                if value != before}
-
-            def edit(planner: Planner) -> Plan:
-                return planner.edit(key, name=changed.get("name", KEEP), allowed_ips=changed.get("allowed_ips", KEEP),
-                                    keepalive=changed.get("keepalive", KEEP), endpoint=changed.get("endpoint", KEEP))
-
-            return edit, None
+                if value != before)
+            return PeerRequest(name, ips, ka, ep, edit=peer.public_key, changed=changed), None
         public_key = self._value("public_key") if self.pasting else None
         psk = self.query_one("#psk", TextCheckbox).value
         server = self._value("server_endpoint")
         settings = None
         if server and server != self.settings.endpoint:
             settings = replace(self.settings, endpoint=validate_endpoint(server, "server_endpoint"))
-
-        def add(planner: Planner) -> Plan:
-            if server:  # the client config is made from the settings: use the endpoint typed here
-                planner.settings = replace(planner.settings, endpoint=validate_endpoint(server, "server_endpoint"))
-            return planner.add(name, public_key=public_key, allowed_ips=ips, preshared_key=psk,
-                               keepalive=ka or None, endpoint=ep or None)
-
-        return add, settings
+        return PeerRequest(name, ips, ka, ep, public_key=public_key, preshared_key=psk,
+                           server_endpoint=server), settings
 
     @work(group="form", exit_on_error=False)
-    async def _plan(self, make: Callable[[Planner], Plan], settings: ClientSettings | None) -> None:
-        # Planning renders the whole file and checks every prefix: a thread keeps the form responsive.
+    async def _plan(self, request: PeerRequest, settings: ClientSettings | None) -> None:
+        # Planning renders the whole file and checks every prefix (or asks a remote host): a thread keeps the form
+        # responsive.
         try:
-            plan = await asyncio.to_thread(make, self.context.planner)
+            plan = await asyncio.to_thread(self.planner, request)
         except REFUSALS as exc:
             self._refused(exc)
             return
@@ -355,7 +350,7 @@ class PeerForm(ModalScreen[FormResult | None]):
             log.exception("planning failed")
             self._refused(RuntimeError(f"unexpected error: {exc!r}"))
             return
-        self.dismiss(FormResult(plan, make, self._values_now, settings))
+        self.dismiss(FormResult(plan, request, self._values_now, settings))
 
     def _refused(self, exc: Exception) -> None:
         self._working = False

@@ -49,8 +49,10 @@ class DashboardScreen(ChangeKeys):
                                              *keymap.read_only_bindings(keymap.DASHBOARD)]
 
     def __init__(self, options: AppOptions, *, is_demo: bool, history: History, key_policy: KeyPolicy,
-                 view: ViewPrefs | None = None, notice: str | None = None) -> None:
+                 view: ViewPrefs | None = None, notice: str | None = None, title: str = "wgtui") -> None:
         super().__init__()
+        self.header_title = title
+        """The header's first word: wgtui, or the remote host whose dashboard this is."""
         self.options = options
         self.read_only = options.read_only
         self.clock = options.clock
@@ -175,7 +177,8 @@ class DashboardScreen(ChangeKeys):
         self.query_one("#header", InterfaceHeader).update(
             header_text(sorted(self.book.models), self.current, summary, self.table.full_keys, badge,
                         marked=len(marks.marked(current)), pending=len(marks.pending(current)),
-                        no_file=self.book.has_file(current) is False, file_error=self.book.file_error(current)))
+                        no_file=self.book.has_file(current) is False, file_error=self.book.file_error(current),
+                        title=self.header_title))
         self._footer_keys()
 
     def _footer_keys(self) -> None:

@@ -24,6 +24,8 @@ class ChangeKeys(Screen[None]):
     book: InterfaceBook
     current: str | None
     read_only: bool
+    host: str | None = None
+    """The remote host this dashboard shows (None: this machine): its changes go to that host."""
 
     @property
     def table(self) -> PeerTable:
@@ -85,7 +87,7 @@ class ChangeKeys(Screen[None]):
         if self.current is None:
             self.notify("There is no interface here.", severity="warning", timeout=3)
             return
-        self.post_message(ChangeRequested(kind, self.current, keys, name))
+        self.post_message(ChangeRequested(kind, self.current, keys, name, host=self.host))
 
     def action_add_peer(self) -> None:
         self._ask(ChangeKind.ADD)

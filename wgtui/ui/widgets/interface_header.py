@@ -17,10 +17,11 @@ from wgtui.ui.words import for_this_user
 
 def header_text(names: Sequence[str], current: str | None, summary: InterfaceSummary | None,
                 full_keys: bool, badge: str, *, marked: int = 0, pending: int = 0, no_file: bool = False,
-                file_error: str | None = None) -> Text:
-    """Line one: the interfaces, a badge, and the current one's marks and pending rotations (which r and R act
-    on); line two: its state and totals, and what is wrong with its config file (none: w writes one)."""
-    text = Text(" wgtui ", style="bold")
+                file_error: str | None = None, title: str = "wgtui") -> Text:
+    """Line one: the title (wgtui, or the remote host's name), the interfaces, a badge, and the current one's
+    marks and pending rotations (which r and R act on); line two: its state and totals, and what is wrong with its
+    config file (none: w writes one)."""
+    text = Text(f" {title} ", style="bold")
     for name in names:
         text.append(" ")
         text.append(f" {name} ", style="reverse bold" if name == current else "dim")
