@@ -6,6 +6,8 @@ from pathlib import Path
 
 CONFIG_DIR = Path("/etc/wireguard")
 """Where wg-quick keeps IF.conf, and wgtui its lock, journal, undo record, audit log, clients/ and wgtui.json."""
+STATE_DIR = Path("/var/lib/wgtui")
+"""Where the usage ledger (SQLite), the webhook outbox and the agent's state live (--state-dir)."""
 UAPI_DIR = Path("/var/run/wireguard")
 """Where userspace WireGuard (wireguard-go, boringtun) puts IF.sock."""
 CLIENT_KEEPALIVE = 25

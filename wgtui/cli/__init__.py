@@ -53,7 +53,7 @@ def _seconds(text: str) -> float:
 
 
 GLOBAL_DEFAULTS: dict[str, object] = {"demo": None, "config_dir": None, "online_after": float(REJECT_AFTER_TIME),
-                                      "max_key_age": 0.0}
+                                      "max_key_age": 0.0, "state_dir": paths.STATE_DIR}
 """Options that work before or after the sub-command: a sub-command's copy has no default of its own (SUPPRESS),
 so `wgtui --config-dir D peer …` and `wgtui peer … --config-dir D` mean the same."""
 
@@ -68,6 +68,8 @@ def _add_source_options(p: argparse.ArgumentParser, *, sub: bool = False) -> Non
                         "host's: no root, no WireGuard needed, nothing real is touched")
     p.add_argument("--config-dir", type=Path, default=default("config_dir"), metavar="DIR",
                    help=f"where IF.conf files live, for peer names and changes (default {DEFAULT_CONFIG_DIR})")
+    p.add_argument("--state-dir", type=Path, default=default("state_dir"), metavar="DIR",
+                   help=f"where the usage ledger and the agent's state live (default {paths.STATE_DIR})")
     p.add_argument("--online-after", type=_seconds, default=default("online_after"), metavar="SEC",
                    help="a peer is online when its latest handshake is younger than this "
                         f"(default {REJECT_AFTER_TIME})")

@@ -15,9 +15,9 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from wgtui import store
+from wgtui import paths, store
 
-DEFAULT_STATE_DIR = Path("/var/lib/wgtui")
+DEFAULT_STATE_DIR = paths.STATE_DIR
 """Where the agent keeps its database (StateDirectory=wgtui in the systemd unit). To move into wgtui.paths."""
 DB_NAME = "wgtui.db"
 BUSY_TIMEOUT = 5.0
