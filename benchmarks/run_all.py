@@ -13,7 +13,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bench_fleet, bench_keys, bench_memory, bench_poll, bench_startup, bench_terminal, bench_ui_tick
+from benchmarks import (
+    bench_batch,
+    bench_changes,
+    bench_fleet,
+    bench_keys,
+    bench_memory,
+    bench_poll,
+    bench_startup,
+    bench_terminal,
+    bench_ui_tick,
+)
 from benchmarks.common import Result, machine, table
 
 Runner = Callable[[bool], list[Result]]
@@ -29,6 +39,10 @@ BENCHMARKS: dict[str, Runner] = {
     "terminal": lambda quick: bench_terminal.run(warm=2 if quick else 4, measure=4 if quick else 16),
     "fleet": lambda quick: bench_fleet.run(hosts=3 if quick else 20, peers=100 if quick else 500,
                                            seconds=4 if quick else 20),
+    "changes": lambda quick: bench_changes.run(sizes=(1_000,) if quick else (1_000, 10_000, 100_000),
+                                               repeat=1 if quick else 3, demo=1_000 if quick else 10_000),
+    "batch": lambda quick: bench_batch.run(existing=200 if quick else 2_000, added=100 if quick else 1_000,
+                                           repeat=1 if quick else 3),
     "poll_kernel": lambda quick: bench_poll.run_kernel(n=1_000 if quick else 10_000),
 }
 """In the order they run; poll_kernel (a VM boot, minutes) only with --kernel."""

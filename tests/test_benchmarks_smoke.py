@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 
 import pytest
 
 from benchmarks import (
+    bench_batch,
     bench_changes,
     bench_keys,
     bench_memory,
@@ -81,6 +83,15 @@ def test_poll_on_wireguard_go() -> None:
 
 
 @pytest.mark.netns
+def test_batch_on_wireguard_go() -> None:
+    results = sane(bench_batch.run(existing=30, added=12, repeat=1), allow_skip=netns.skip_reason() is not None)
+    if results[0].unit != "skipped":
+        assert len(results) == 8 and all(r.value > 0 for r in results)
+        assert "12 new peers into 30" in results[0].metric and results[5].metric.startswith("the blog post's way")
+        assert results[6].value == results[0].value / results[5].value
+
+
+@pytest.mark.netns
 def test_terminal_bytes() -> None:
     results = sane(bench_terminal.run(peers=4, active=1, warm=1.5, measure=2.5),
                    allow_skip=netns.skip_reason() is not None)
@@ -103,8 +114,10 @@ def test_fleet_over_ssh() -> None:
 
 
 def test_run_all_knows_every_benchmark() -> None:
-    assert set(run_all.BENCHMARKS) >= {"startup", "poll", "ui_tick", "keys", "memory", "terminal", "poll_kernel",
-                                       "fleet"}
+    assert set(run_all.BENCHMARKS) == {"startup", "poll", "ui_tick", "keys", "memory", "terminal", "poll_kernel",
+                                       "fleet", "changes", "batch"}
+    scripts = {p.stem.removeprefix("bench_") for p in (Path(run_all.__file__).parent).glob("bench_*.py")}
+    assert scripts == set(run_all.BENCHMARKS) - {"poll_kernel"}  # every script runs (poll_kernel is bench_poll's)
 
 
 @pytest.mark.kernel

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from functools import partial
 from itertools import repeat
 from operator import itemgetter
 from socket import inet_aton
+from typing import TypeVar
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Interface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
+_K = TypeVar("_K")
 Prefix = tuple[int, int, int]
 """(IP version, network address as an integer with the host bits zeroed, prefix length)."""
 
@@ -259,3 +262,116 @@ def overlaps(a: Network, b: Network) -> bool:
 
 def contains(outer: Network, inner: Network) -> bool:
     return outer.version == inner.version and inner.subnet_of(outer)  # type: ignore[arg-type]
+
+
+class AddressPool:
+    """The next free host address of each of an interface's Address subnets, as `next_free` gives it, while prefixes
+    are taken and given back: for a batch of many `auto` peers, about linear in the peers instead of quadratic.
+
+    Each subnet keeps a cursor below which every address is known to be used; a lookup moves it up over what is
+    used, and only giving back an address below it moves it down. Used prefixes are counted (several holders)."""
+
+    def __init__(self, subnets: Sequence[Interface], used: Iterable[Prefix]) -> None:
+        self.subnets = list(subnets)
+        self._hosts: dict[tuple[int, int], int] = {}
+        """(version, address) -> how many times it is used, for /32 and /128 prefixes."""
+        self._spans: dict[tuple[int, int, int], int] = {}
+        """(version, first, last) -> how many times it is used, for wider prefixes."""
+        self._merged: dict[int, tuple[list[int], list[int]]] | None = None
+        """Per version, the wider prefixes merged: sorted starts and their ends (None: to be worked out)."""
+        self._cursors = [self._first(i) for i in range(len(self.subnets))]
+        for prefix in used:
+            self.take(prefix)
+        for subnet in self.subnets:
+            self.take(prefix_of(str(subnet.ip)))  # the interface's own address
+
+    def _first(self, index: int) -> int:
+        """The subnet's first address `auto` may give (as next_free_in skips the network or anycast address)."""
+        net = self.subnets[index].network
+        first = int(net.network_address)
+        if (net.version == 4 and net.prefixlen < 31) or (net.version == 6 and net.prefixlen < 127):
+            first += 1
+        return first
+
+    def take(self, prefix: Prefix) -> None:
+        version, value, length = prefix
+        if length == _BITS[version]:
+            host = (version, value)
+            self._hosts[host] = self._hosts.get(host, 0) + 1
+        else:
+            wide = (version, *span(prefix))
+            self._spans[wide] = self._spans.get(wide, 0) + 1
+            self._merged = None
+
+    def give_back(self, prefix: Prefix) -> None:
+        """One use of `prefix` fewer (it must have been taken)."""
+        version, value, length = prefix
+        if length == _BITS[version]:
+            if _drop(self._hosts, (version, value)):
+                return
+        else:
+            if _drop(self._spans, (version, *span(prefix))):
+                return
+            self._merged = None
+        for i, subnet in enumerate(self.subnets):
+            if subnet.version == version and value < self._cursors[i]:
+                self._cursors[i] = max(value, self._first(i))  # what lies below is used still
+
+    def _merge(self) -> dict[int, tuple[list[int], list[int]]]:
+        if self._merged is None:
+            merged: dict[int, tuple[list[int], list[int]]] = {4: ([], []), 6: ([], [])}
+            for version, first, last in sorted(self._spans):
+                starts, ends = merged[version]
+                if ends and first <= ends[-1] + 1:
+                    ends[-1] = max(ends[-1], last)
+                else:
+                    starts.append(first)
+                    ends.append(last)
+            self._merged = merged
+        return self._merged
+
+    def next_free(self, index: int) -> int | None:
+        """The lowest free address of the index-th subnet, as next_free_in(subnet, what is used) finds it."""
+        net = self.subnets[index].network
+        version = net.version
+        last = int(net.broadcast_address)
+        if version == 4 and net.prefixlen < 31:
+            last -= 1
+        starts, ends = self._merge()[version]
+        hosts = self._hosts
+        candidate = self._cursors[index]
+        while candidate <= last:
+            if (version, candidate) in hosts:
+                candidate += 1
+                continue
+            at = bisect_right(starts, candidate) - 1
+            if at >= 0 and ends[at] >= candidate:
+                candidate = ends[at] + 1
+                continue
+            break
+        self._cursors[index] = candidate
+        return candidate if candidate <= last else None
+
+    def pick(self) -> tuple[str, ...]:
+        """What `auto` gives a new peer: the next free host of the first subnet with room, one per IP version
+        (IPv4 first); () when every subnet is full. Nothing is taken: `take` what is kept."""
+        picked: list[str] = []
+        for version in (4, 6):
+            for i, subnet in enumerate(self.subnets):
+                if subnet.version != version:
+                    continue
+                free = self.next_free(i)
+                if free is not None:
+                    picked.append(format_prefix((version, free, _BITS[version])))
+                    break
+        return tuple(picked)
+
+
+def _drop(counts: dict[_K, int], key: _K) -> bool:
+    """One count of `key` fewer; whether some are left."""
+    left = counts[key] - 1
+    if left:
+        counts[key] = left
+        return True
+    del counts[key]
+    return False

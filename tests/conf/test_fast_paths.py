@@ -17,7 +17,8 @@ from wgtui import ipalloc
 from wgtui.changes.plan import SECRETS, _spills, mask_secrets
 from wgtui.conf import Convention, Document, NameStyle, ParseError, Placement
 from wgtui.conf import check as check_module
-from wgtui.conf.check import _FAST_KEY, _KEYS_BLOCK, _key_problem_slow, check_and_parse, check_bytes, errors
+from wgtui.conf import rules as rules_module
+from wgtui.conf.check import _FAST_KEY, _KEYS_BLOCK, check_and_parse, check_bytes, errors
 from wgtui.conf.diff import unified_diff, unified_diff_slow
 from wgtui.conf.disabled import _disabled_lines, _runs
 from wgtui.conf.errors import ConfError, ValidationError
@@ -34,6 +35,7 @@ from wgtui.conf.lines import (
 )
 from wgtui.conf.meta import _all_meta_from, _meta_lines, all_meta, parse_stamp, parse_stamp_slow, stamp
 from wgtui.conf.names import is_end_marker, scan, scan_slow
+from wgtui.conf.rules import _key_problem_slow
 from wgtui.conf.validate import validate_cidr, validate_cidr_slow
 
 from . import reference
@@ -226,9 +228,11 @@ def _slow_check(data: bytes, monkeypatch: pytest.MonkeyPatch, **kwargs: str) -> 
         patch.setattr(check_module, "_KEYS_BLOCK", never)
         patch.setattr(check_module, "_ips_block", lambda: never)
         patch.setattr(check_module, "_FAST_KEY", never)
-        patch.setattr(check_module, "fast_prefix_cached", lambda text: None)
+        patch.setattr(rules_module, "_FAST_KEY", never)
+        patch.setattr(rules_module, "fast_prefix_cached", lambda text: None)
         patch.setattr(check_module, "ipv4_hosts", lambda lines, count: None)
         patch.setattr(check_module, "validate_cidr", validate_cidr_slow)
+        patch.setattr(rules_module, "validate_cidr", validate_cidr_slow)
         return check_bytes(data, **kwargs)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -108,3 +109,42 @@ def test_csv_and_the_command_line(tmp_path: Path) -> None:
     assert dave.allowed_ips == ("10.8.0.40/32", "fd00:8::40/128") and BOB not in doc.names
     again = run("--yes")
     assert again.returncode == 0 and "Nothing to do" in again.stdout
+
+
+def test_auto_takes_an_address_a_removal_in_the_same_batch_gave_back(tmp_path: Path) -> None:
+    backend, conf = server(tmp_path)
+    rows: list[dict[str, object]] = [{"name": "alice", "state": "absent"}, {"name": "carol"}, {"name": "dave"}]
+    assert apply(tmp_path, backend, conf, rows) == ["removed", "added", "added"]
+    live = backend.ifaces["wg0"]
+    names = {v: k for k, v in Document.read(conf).names.items()}
+    assert live[names["carol"]].allowed_ips == ("10.8.0.2/32", "fd00:8::2/128")  # alice's, freed by row 1
+    assert live[names["dave"]].allowed_ips == ("10.8.0.4/32", "fd00:8::3/128")
+
+
+def test_a_large_mixed_batch_edits_the_file_as_the_edits_one_at_a_time(tmp_path: Path) -> None:
+    from wgtui.conf.disabled import disable_peer
+
+    def key(i: int) -> str:
+        return base64.b64encode(i.to_bytes(4, "big") * 8).decode()
+
+    blocks = "".join(f"\n# friendly_name = p{i}\n[Peer]\nPublicKey = {key(i)}\n"
+                     f"AllowedIPs = 10.9.{i // 250}.{i % 250 + 2}/32\n" for i in range(1, 601))
+    conf = tmp_path / "wg0.conf"
+    conf.write_text(f"[Interface]\nAddress = 10.9.0.1/16\nPrivateKey = {key(9999)}\n{blocks}")
+    conf.chmod(0o600)
+    rows: list[dict[str, object]] = []
+    for i in range(1, 601, 2):
+        kinds: list[dict[str, object]] = [{"name": f"p{i}", "state": "absent"}, {"name": f"p{i}", "keepalive": 25},
+                     {"public_key": key(i), "name": f"q{i}"}, {"name": f"p{i}", "state": "disabled"},
+                     {"name": f"p{i}", "allowed_ips": [f"10.9.{200 + i // 250}.{i % 250}/32"]}]
+        rows.append(kinds[i // 2 % 5])
+    batch = plan_batch(Planner("wg0", conf, None, file_only=True), read_rows(rows_file(tmp_path, rows)))
+    doc = Document.read(conf)
+    for row in rows:
+        k = key(int(str(row.get("name", "p0")).lstrip("pq"))) if "public_key" not in row else str(row["public_key"])
+        doc = (doc.remove_peer(k) if row.get("state") == "absent" else disable_peer(doc, k)
+               if row.get("state") == "disabled" else doc.set_peer_field(k, "PersistentKeepalive", 25)
+               if "keepalive" in row else doc.rename_peer(k, str(row["name"])) if "public_key" in row
+               else doc.set_peer_field(k, "AllowedIPs", row["allowed_ips"]))  # type: ignore[arg-type]
+    assert batch.plan.after == doc.render()
+    assert {o.outcome for o in batch.outcomes} == {"removed", "changed", "disabled"}

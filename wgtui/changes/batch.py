@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,9 @@ from wgtui.changes.plan import ChangeRefused, Plan
 from wgtui.changes.planner import Planner
 from wgtui.client_config import ClientConfig, client_config_path
 from wgtui.client_sync import client_addresses
-from wgtui.conf import ConfError, Document
-from wgtui.conf.disabled import disable_peer, disabled_peers, enable_peer
+from wgtui.conf import ConfError, Document, FieldValue
+from wgtui.conf.bulk import PeerEdits
+from wgtui.conf.disabled import disabled_peers
 from wgtui.conf.meta import KEY_CREATED, format_meta, stamp
 from wgtui.conf.validate import validate_allowed_ips, validate_endpoint, validate_keepalive, validate_key, validate_name
 from wgtui.model import KEEP, PeerUpdate
@@ -155,7 +157,10 @@ class _Batch:
         self.p = planner
         self.rows = rows
         self.client_dir = client_dir
+        self.edits = PeerEdits(planner.doc)
+        """The file's edits, made in one pass (one at a time, each re-reads the whole file for the next)."""
         self.doc: Document = planner.doc
+        self.names = planner.doc.names
         self.updates: list[PeerUpdate] = []
         self.outcomes: list[Outcome] = []
         self.clients: list[tuple[Path, ClientConfig]] = []
@@ -166,6 +171,8 @@ class _Batch:
         self.held: dict[str, set[ipalloc.Network]] = {}
         for net, key in self.owners.items():
             self.held.setdefault(key, set()).add(net)
+        self.pool = ipalloc.AddressPool(planner.subnets(), map(_prefix, self.owners))
+        """What `auto` picks from: the owners' prefixes and the interface's own addresses, kept in step with them."""
         self.taken_names = {p.name for p in planner.peers() if p.name}
         self.disabled = {d.public_key: d for d in disabled_peers(planner.doc) if d.public_key}
         self.disabled_names = {d.name: k for k, d in self.disabled.items() if d.name}
@@ -178,13 +185,9 @@ class _Batch:
     def run(self) -> None:
         for row in self.rows:
             self.one(row)
+        self.doc = self.edits.document()
         if self.added:
-            add_many = getattr(self.doc, "add_peers", None)
-            if add_many is not None:
-                self.doc = add_many(self.added)
-            else:
-                for spec in self.added:
-                    self.doc = self.doc.add_peer(**spec)
+            self.doc = self.doc.add_peers(self.added)
 
     def _find(self, row: Row) -> str | None:
         if row.public_key is not None:
@@ -199,7 +202,7 @@ class _Batch:
 
     def one(self, row: Row) -> None:
         key = self._find(row)
-        label = row.name or (self.p.doc.names.get(key) or keys.short_key(key) if key else "?")
+        label = row.name or (self.names.get(key) or keys.short_key(key) if key else "?")
         if key is not None:
             if key in self.seen:
                 raise RowRefused(row.number, f"{label} is named by an earlier row too")
@@ -220,7 +223,7 @@ class _Batch:
                 return
             if not peer.in_file:
                 raise RowRefused(row.number, f"{label} is only on the interface: sync it into the file first")
-            self.doc = disable_peer(self.doc, peer.public_key)
+            self.edits.disable(peer.public_key)
             if peer.in_runtime:
                 self.updates.append(PeerUpdate(peer.public_key, remove=True))
             self._free(peer.public_key)
@@ -240,10 +243,11 @@ class _Batch:
         for net in self.held.pop(key, set()):
             if self.owners.get(net) == key:
                 del self.owners[net]
+                self.pool.give_back(_prefix(net))
 
     def _remove(self, key: str, in_file: bool, in_runtime: bool) -> None:
         if in_file:
-            self.doc = self.doc.remove_peer(key)
+            self.edits.remove(key)
         if in_runtime:
             self.updates.append(PeerUpdate(key, remove=True))
         self._free(key)
@@ -253,25 +257,18 @@ class _Batch:
             net = ipalloc.network(ip)
             holder = self.owners.get(net)
             if holder is not None and holder != key:
-                who = self.p.doc.names.get(holder) or keys.short_key(holder)
+                who = self.names.get(holder) or keys.short_key(holder)
                 raise RowRefused(row.number, f"{net} already belongs to {who}: AllowedIPs are unique per interface")
         self._free(key)
         for ip in ips:
             net = ipalloc.network(ip)
+            if net not in self.owners:
+                self.pool.take(_prefix(net))
             self.owners[net] = key
             self.held.setdefault(key, set()).add(net)
 
     def _auto(self, row: Row) -> tuple[str, ...]:
-        used = list(self.owners)
-        picked: list[str] = []
-        subnets = self.p._subnets()
-        used += [ipalloc.network(str(s.ip)) for s in subnets]
-        for version in (4, 6):
-            for subnet in (s for s in subnets if s.version == version):
-                free = ipalloc.next_free(subnet, used)
-                if free is not None:
-                    picked.append(str(free))
-                    break
+        picked = self.pool.pick()
         if not picked:
             raise RowRefused(row.number, "no free address is left in the interface's Address subnets for `auto`")
         return tuple(picked)
@@ -280,7 +277,7 @@ class _Batch:
         if row.name is None:
             raise RowRefused(row.number, "a new peer needs a name")
         try:
-            name = validate_name(row.name, self.doc.naming.convention, taken=self.taken_names)
+            name = validate_name(row.name, self.edits.naming.convention, taken=self.taken_names)
         except ConfError as exc:
             raise RowRefused(row.number, str(exc)) from None
         self.taken_names.add(name)
@@ -309,7 +306,7 @@ class _Batch:
         found = self.disabled[key]
         ips = tuple(str(ipalloc.network(ip)) for ip in found.view.allowed_ips)
         self._claim(row, key, ips)
-        self.doc = enable_peer(self.doc, key)
+        self.edits.enable(key)
         view = found.view
         self.updates.append(PeerUpdate(key, allowed_ips=ips, preshared_key=view.preshared_key or KEEP,
                                        persistent_keepalive=view.persistent_keepalive or KEEP,
@@ -317,42 +314,54 @@ class _Batch:
         out.outcome = "enabled"
 
     def _change(self, row: Row, key: str, live: bool, out: Outcome) -> None:
-        view = self.doc.peer(key)
+        view = self.p.doc.peer(key)  # as it is now: each row edits another peer
         update = PeerUpdate(key)
+        edits: list[Callable[[Document], Document]] = []
         if row.name is not None and row.name != view.name:
             try:
-                name = validate_name(row.name, self.doc.naming.convention, taken=self.taken_names - {view.name or ""})
+                # row.name is not the peer's own name here, so its own name need not be left out of those taken
+                name = validate_name(row.name, self.edits.naming.convention, taken=self.taken_names)
             except ConfError as exc:
                 raise RowRefused(row.number, str(exc)) from None
-            self.doc = self.doc.rename_peer(key, name)
+            edits.append(lambda doc: doc.rename_peer(key, name))
             self.taken_names.add(name)
             out.changes.append("name")
         if isinstance(row.allowed_ips, tuple):
             current = {str(ipalloc.network(ip)) for ip in view.allowed_ips}
             if set(row.allowed_ips) != current:
                 self._claim(row, key, row.allowed_ips)
-                self.doc = self.doc.set_peer_field(key, "AllowedIPs", list(row.allowed_ips))
+                edits.append(_setting(key, "AllowedIPs", list(row.allowed_ips)))
                 update = PeerUpdate(key, allowed_ips=row.allowed_ips)
                 out.changes.append("allowed_ips")
         if row.keepalive is not None and row.keepalive != (view.persistent_keepalive or 0):
-            self.doc = self.doc.set_peer_field(key, "PersistentKeepalive", row.keepalive or None)
+            edits.append(_setting(key, "PersistentKeepalive", row.keepalive or None))
             update = PeerUpdate(key, allowed_ips=update.allowed_ips, persistent_keepalive=row.keepalive)
             out.changes.append("keepalive")
         if row.endpoint is not None and row.endpoint != view.endpoint:
-            self.doc = self.doc.set_peer_field(key, "Endpoint", row.endpoint)
+            edits.append(_setting(key, "Endpoint", row.endpoint))
             update = PeerUpdate(key, allowed_ips=update.allowed_ips, persistent_keepalive=update.persistent_keepalive,
                                 endpoint=row.endpoint)
             out.changes.append("endpoint")
         if row.preshared_key is not None and row.preshared_key != bool(view.preshared_key):
             psk = keys.generate_preshared_key() if row.preshared_key else None
-            self.doc = self.doc.set_peer_field(key, "PresharedKey", psk)
+            edits.append(_setting(key, "PresharedKey", psk))
             update = PeerUpdate(key, allowed_ips=update.allowed_ips, persistent_keepalive=update.persistent_keepalive,
                                 endpoint=update.endpoint, preshared_key=psk)
             out.changes.append("preshared_key")
+        if edits:
+            self.edits.edit(key, lambda doc: reduce(lambda d, edit: edit(d), edits, doc))
         if out.changes:
             out.outcome = "changed"
             if live and update != PeerUpdate(key):
                 self.updates.append(update)
+
+
+def _setting(key: str, field: str, value: FieldValue) -> Callable[[Document], Document]:
+    return lambda doc: doc.set_peer_field(key, field, value)
+
+
+def _prefix(net: ipalloc.Network) -> ipalloc.Prefix:
+    return net.version, int(net.network_address), net.prefixlen
 
 
 @dataclass(frozen=True)

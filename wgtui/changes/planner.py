@@ -183,6 +183,10 @@ class Planner:
                 continue
         return out
 
+    def subnets(self) -> list[ipalloc.Interface]:
+        """The interface's Address subnets, in the file's order: where `auto` picks a new peer's addresses."""
+        return self._subnets()
+
     def _check_allowed_ips(self, ips: tuple[str, ...], owner: str, exclude: Iterable[str]) -> tuple[list[str],
                                                                                                   list[str]]:
         """Refuse a prefix another peer has (it would silently move); warn on containment; note routes."""

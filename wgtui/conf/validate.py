@@ -9,6 +9,7 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 
 from ..ipalloc import fast_prefix, format_prefix
 from ..keys import KeyError_, parse_key
@@ -72,7 +73,7 @@ def validate_name(name: str, convention: Convention | None = None, taken: Iterab
                 "name",
                 f"must be at most {RESTRICTED_NAME_MAX} characters in this file's naming ({convention.example})",
             )
-    if name in set(taken):
+    if name in (taken if isinstance(taken, AbstractSet) else set(taken)):  # a batch passes thousands, as a set
         raise _error("name", f"{name!r} is already the name of another peer")
     return name
 
