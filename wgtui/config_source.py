@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from wgtui.conf import ConfError, Document, PeerView, read_peers_file
 from wgtui.conf.disabled import disabled_peers
-from wgtui.conf.meta import all_meta, key_created, rotation_marks
+from wgtui.conf.meta import KEY_CREATED, all_meta, key_created, parse_stamp, rotation_marks
+from wgtui.lifecycle.periods import Quota
+from wgtui.lifecycle.policy import DISABLED, EXPIRES, QUOTA, disabled_meta, policy_of, read_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,17 +25,62 @@ class PeerMeta:
     rotation_started: int = 0
     replaces: str = ""
     """On the new key of a pending rotation: the old key it replaces once it has handshaken."""
+    expires: int | None = None
+    """Unix seconds from which the peer is expired (a bare date: its end in this host's zone); None: never."""
+    expires_text: str = ""
+    """The expiry as the file writes it (`2026-12-31`, `2026-12-31T18:00+01:00`): a bare date is shown as one."""
+    quota: Quota | None = None
+    disabled_reason: str | None = None
+    """On a #[disabled] block: why (`expired`, `quota`, `manual`)."""
+
+
+_Policy = tuple[int | None, str, Quota | None]
+"""What one block's `expires=` and `quota=` come to: expiry instant, expiry as written, quota."""
+
+
+def _policy(items: Mapping[str, str], seen: dict[tuple[str | None, str | None], _Policy]) -> _Policy:
+    """The block's policy; `seen` remembers each pair of texts (thousands of peers share a handful of quotas)."""
+    texts = (items.get(EXPIRES), items.get(QUOTA))
+    found = seen.get(texts)
+    if found is None:
+        policy = policy_of(items)
+        expiry = policy.expires
+        found = seen[texts] = (expiry.timestamp() if expiry else None, expiry.format() if expiry else "", policy.quota)
+    return found
+
+
+def _with_policy(base: PeerMeta | None, policy: _Policy, reason: str | None = None) -> PeerMeta | None:
+    """`base` with a policy; `base` itself when there is none."""
+    expires, text, quota = policy
+    if expires is None and quota is None and reason is None:
+        return base
+    b = base or PeerMeta()
+    return PeerMeta(b.key_created, b.rotating_to, b.rotation_started, b.replaces, expires, text, quota, reason)
 
 
 def peer_meta(doc: Document) -> dict[str, PeerMeta]:
+    """Every peer's metadata (live blocks and #[disabled] ones), computed once per reading of the file."""
     meta = all_meta(doc)
     created = key_created(meta)
     out = {key: PeerMeta(key_created=when) for key, when in created.items()}
     for mark in rotation_marks(doc, meta).values():
         old = out.get(mark.old_key, PeerMeta())
-        out[mark.old_key] = PeerMeta(old.key_created, mark.new_key, mark.started)
+        out[mark.old_key] = replace(old, rotating_to=mark.new_key, rotation_started=mark.started)
         new = out.get(mark.new_key, PeerMeta())
-        out[mark.new_key] = PeerMeta(new.key_created, replaces=mark.old_key, rotation_started=mark.started)
+        out[mark.new_key] = replace(new, replaces=mark.old_key, rotation_started=mark.started)
+    seen: dict[tuple[str | None, str | None], _Policy] = {}
+    for key, items in meta.items():
+        if EXPIRES in items or QUOTA in items:  # most blocks carry only key-created: nothing to parse
+            found = _with_policy(out.get(key), _policy(items, seen))
+            if found is not None:
+                out[key] = found
+    disabled = disabled_meta(doc)
+    if disabled:
+        live = {p.public_key for p in doc.peers}
+        for key, items in disabled.items():
+            if key not in live:  # a live block wins over a disabled one with the same key
+                base = PeerMeta(key_created=parse_stamp(items.get(KEY_CREATED)))
+                out[key] = _with_policy(base, _policy(items, seen), read_reason(items.get(DISABLED))) or base
     return out
 
 

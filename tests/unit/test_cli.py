@@ -42,7 +42,8 @@ def test_show_json_on_the_demo_follows_the_documented_schema(capsys: pytest.Capt
     assert iface["backend"] == "demo" and len(iface["peers"]) == 6
     peer = iface["peers"][0]
     assert set(peer) == {"name", "public_key", "endpoint", "allowed_ips", "latest_handshake", "rx_bytes",
-                         "tx_bytes", "persistent_keepalive", "has_preshared_key", "state", "key_created", "rotation"}
+                         "tx_bytes", "persistent_keepalive", "has_preshared_key", "state", "key_created", "rotation",
+                         "expires", "quota", "disabled_reason", "rx_total", "tx_total"}
     assert all(p["state"] in ("online", "stale", "never") for p in iface["peers"])
     for p in iface["peers"]:  # never is null, not 0 (the schema in the README)
         assert (p["latest_handshake"] is None) == (p["state"] == "never")

@@ -67,6 +67,7 @@ def test_show_lists_disabled_peers_with_their_state(tmp_path: Path) -> None:
     (off,) = [p for p in wg0["peers"] if p["state"] == "disabled"]
     assert off == {"name": "old-laptop", "public_key": gone, "endpoint": None, "allowed_ips": ["10.8.0.99/32"],
                    "latest_handshake": None, "rx_bytes": 0, "tx_bytes": 0, "persistent_keepalive": 0,
-                   "has_preshared_key": False, "state": "disabled", "key_created": None, "rotation": None}
+                   "has_preshared_key": False, "state": "disabled", "key_created": None, "rotation": None,
+                   "expires": None, "quota": None, "disabled_reason": "manual", "rx_total": None, "tx_total": None}
     text = show().stdout
     assert f"⊘ peer: {gone}  (old-laptop)\n  state: disabled" in text

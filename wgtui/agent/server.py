@@ -310,8 +310,16 @@ def serve(stdin: IO[bytes], stdout: IO[bytes], agent: Agent) -> int:
 def run_agent(args: argparse.Namespace) -> int:
     from wgtui.cli import open_backend
 
+    if not args.stdio:
+        from wgtui.cli.agent import run_agent_command
+
+        return run_agent_command(args)
+
     interrupts.install()  # a change in progress finishes before the agent goes (the ssh session may drop)
     backend, config_dir = open_backend(args.demo, args.config_dir)
+    from wgtui.lifecycle.record import recorder
+
+    transaction.set_recorder(recorder(args.state_dir))  # changes asked for remotely are recorded on this host
     try:
         return serve(sys.stdin.buffer, sys.stdout.buffer, Agent(backend, config_dir))
     except interrupts.Interrupted as exc:

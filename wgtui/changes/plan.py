@@ -15,7 +15,9 @@ from wgtui.conf import unified_diff
 from wgtui.conf.diff import Mask
 from wgtui.model import KEEP, PeerUpdate
 
-_SECRET_LINE = re.compile(r"^(?P<head>\s*(?:PrivateKey|PresharedKey)\s*=\s*)(?P<value>[^\s#]+)", re.I | re.M)
+_SECRET_LINE = re.compile(r"^(?P<head>\s*(?:#\[disabled\][ \t]*)?(?:PrivateKey|PresharedKey)\s*=\s*)(?P<value>[^\s#]+)",
+                          re.I | re.M)
+"""A key line, also inside a disabled block (`#[disabled] PresharedKey = …`: still a secret)."""
 
 
 class ChangeRefused(Exception):
@@ -49,8 +51,9 @@ _KEY_LINE_ENDS = (re.compile(r"edkey[^\S\n]*(?:=[^\S\n]*)?\n"), re.compile(r"tek
 """What ends every line that `_SPILLS` matches (presharedKEY, privateKEY), in the text in lower case: there only d, e,
 k, t, y and the Kelvin sign K give d, e, k, t, y, the characters that _SPILLS's re.I takes for them. Two patterns
 that start with a literal, which re searches for fast (an alternation it would try at every position)."""
-_SPILLS = re.compile(r"\s*(?:PrivateKey|PresharedKey)[^\S\n]*(?:=[^\S\n]*)?\n", re.I)
-_SPILLS_ANYWHERE = re.compile(r"^\s*(?:PrivateKey|PresharedKey)[^\S\n]*(?:=[^\S\n]*)?\n", re.I | re.M)
+_SPILLS = re.compile(r"\s*(?:#\[disabled\][ \t]*)?(?:PrivateKey|PresharedKey)[^\S\n]*(?:=[^\S\n]*)?\n", re.I)
+_SPILLS_ANYWHERE = re.compile(r"^\s*(?:#\[disabled\][ \t]*)?(?:PrivateKey|PresharedKey)[^\S\n]*(?:=[^\S\n]*)?\n",
+                              re.I | re.M)
 
 
 def _spills(text: str) -> bool:

@@ -28,6 +28,8 @@ from wgtui.conf.validate import (
     validate_key,
     validate_name,
 )
+from wgtui.lifecycle.periods import Expiry, Quota
+from wgtui.lifecycle.policy import PolicyFieldError, disabled_hint, policy_items
 from wgtui.model import KEEP, InterfaceState, PeerUpdate, Unchanged
 from wgtui.settings import ClientSettings
 from wgtui.store import check_directory, fingerprint, read_bytes
@@ -121,7 +123,15 @@ class Planner:
                 listed = ", ".join(f"{p.name or '(unnamed)'} {keys.short_key(p.public_key)}" for p in match)
                 raise ChangeRefused(f"{query!r} matches {len(match)} peers ({listed}); give more of the key.")
         raise ChangeRefused(f"No peer {query!r} on {self.ifname}: give a name, a public key or a unique prefix "
-                            "of one (at least 4 characters).")
+                            "of one (at least 4 characters)." + disabled_hint(self.doc, query, self.ifname))
+
+    def _policy(self, expires: str | Expiry | Unchanged | None,
+                quota: str | Quota | Unchanged | None) -> tuple[dict[str, str | None], list[str]]:
+        """The meta items of an expiry and a quota (see policy_items); a value that does not parse is refused."""
+        try:
+            return policy_items(expires=expires, quota=quota, now=self.clock())
+        except PolicyFieldError as exc:
+            raise ChangeRefused(str(exc), exc.field) from None
 
     def prefix_owners(self, exclude: Iterable[str] = ()) -> dict[ipaddress_net, tuple[str, str]]:
         """Every allowed-IP prefix in use (file and runtime), normalised, -> (public key, name)."""
@@ -305,15 +315,18 @@ class Planner:
     # -- the changes -----------------------------------------------------------------------------------------
 
     def add(self, name: str, *, public_key: str | None = None, allowed_ips: str | tuple[str, ...] = "auto",
-            preshared_key: bool = False, keepalive: int | str | None = None, endpoint: str | None = None) -> Plan:
+            preshared_key: bool = False, keepalive: int | str | None = None, endpoint: str | None = None,
+            expires: str | Expiry | Unchanged | None = KEEP, quota: str | Quota | Unchanged | None = KEEP) -> Plan:
         name = validate_name(name, self.doc.naming.convention, taken=[p.name for p in self.peers() if p.name])
+        policy, more = self._policy(expires, quota)
         private, public_key = self.new_key(public_key)
         ips = self.auto_allowed_ips() if allowed_ips == "auto" else validate_allowed_ips(allowed_ips)
         warnings, notes = self._check_allowed_ips(ips, name, exclude=())
+        warnings += more
         ka = validate_keepalive(keepalive) if keepalive not in (None, "") else None
         ep = validate_endpoint(endpoint) if endpoint else None
         psk = keys.generate_preshared_key() if preshared_key else None
-        created = format_meta({KEY_CREATED: stamp(self.clock())})
+        created = format_meta({KEY_CREATED: stamp(self.clock()), **{k: v for k, v in policy.items() if v}})
         after = self.doc.add_peer(public_key, allowed_ips=list(ips), name=name, preshared_key=psk, endpoint=ep,
                                   persistent_keepalive=ka or None, comments=[created])
         update = PeerUpdate(public_key, allowed_ips=ips, preshared_key=psk if psk else KEEP,
@@ -339,13 +352,16 @@ class Planner:
                           peer.public_key, peer_name=peer.name, client_updates=gone)
 
     def edit(self, query: str, *, name: str | Unchanged = KEEP, allowed_ips: str | tuple[str, ...] | Unchanged = KEEP,
-             keepalive: int | str | Unchanged = KEEP, endpoint: str | Unchanged = KEEP) -> Plan:
+             keepalive: int | str | Unchanged = KEEP, endpoint: str | Unchanged = KEEP,
+             expires: str | Expiry | Unchanged | None = KEEP, quota: str | Quota | Unchanged | None = KEEP) -> Plan:
+        """`expires` and `quota` (text as people write it, or parsed; None, `never`, `none` lift them) go into the
+        block's `# wgtui:` comment."""
         peer = self.resolve(query)
         if not peer.in_file:
             raise ChangeRefused(f"{peer.name or keys.short_key(peer.public_key)} is on the running interface "
                                 "but not in the config file: adopt it into the file first (sync).")
-        doc, update = self.doc, PeerUpdate(peer.public_key)
-        warnings: list[str] = []
+        policy, warnings = self._policy(expires, quota)
+        doc, update = self.doc.set_peer_meta(peer.public_key, policy), PeerUpdate(peer.public_key)
         notes: list[str] = []
         label = peer.name or keys.short_key(peer.public_key)
         new_name: str | None = None
@@ -357,7 +373,8 @@ class Planner:
             label = new_name
         if allowed_ips is not KEEP:
             ips = self.auto_allowed_ips() if allowed_ips == "auto" else validate_allowed_ips(allowed_ips)
-            warnings, notes = self._check_allowed_ips(ips, label, exclude=[peer.public_key])
+            more, notes = self._check_allowed_ips(ips, label, exclude=[peer.public_key])
+            warnings += more
             doc = doc.set_peer_field(peer.public_key, "AllowedIPs", list(ips))
             update = _with(update, allowed_ips=ips)
             new_ips = ips

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -52,6 +52,21 @@ class ApplyResult:
     interrupted: int | None = None
     """A signal (SIGINT, SIGTERM, SIGHUP) that arrived while the change ran: it was held until the change ended,
     and the caller now stops with 128 + its number."""
+
+
+Recorder = Callable[[Plan, "InterfaceState | None"], None]
+"""What runs after each applied change, with the interface as read under the lock just before it (None when the
+change did not touch the running interface)."""
+_recorder: Recorder | None = None
+
+
+def set_recorder(recorder: Recorder | None) -> Recorder | None:
+    """Install what keeps a record of every applied change in this process (the lifecycle's ledger and events:
+    wgtui.lifecycle.record.recorder); return the one it replaces. Set by the entry points (CLI, dashboard, agent),
+    so that every path that applies a plan (rotations, recovery-free batches, undo) is recorded once."""
+    global _recorder
+    previous, _recorder = _recorder, recorder
+    return previous
 
 
 class _Refused(Exception):
@@ -159,6 +174,8 @@ class _Transaction:
         self.runtime = plan.runtime if not plan.file_only else ()
         self.steps: list[str] = []
         self.journal: Journal | None = None
+        self.before: InterfaceState | None = None
+        """The interface as read under the lock just before the change (its counters: the final usage reading)."""
 
     def run(self) -> ApplyResult:
         try:
@@ -178,6 +195,11 @@ class _Transaction:
             except StoreError as exc:
                 # Harmless but worth saying: the next run finds the journal and re-checks (the change is idempotent).
                 result = replace(result, steps=(*result.steps, f"the journal could not be removed: {exc}"))
+        if result.ok and _recorder is not None:
+            try:
+                _recorder(self.plan, self.before)
+            except Exception as exc:  # the change is done: a record that cannot be kept must not undo or hide that
+                result = replace(result, steps=(*result.steps, f"the change could not be recorded: {exc}"))
         return result
 
     def _prepare(self) -> None:
@@ -198,7 +220,7 @@ class _Transaction:
             if self.backend is None:
                 raise _Refused("there is no backend to apply the runtime part with.")
             try:
-                now = self.backend.read(self.ifname)
+                now = self.before = self.backend.read(self.ifname)
                 changed = recheck.differences(plan, now)
                 if changed:
                     changed = recheck.differences(plan, now, _names(plan))

@@ -169,7 +169,7 @@ def run_tui(args: argparse.Namespace) -> int:
 
     options = AppOptions(interval=args.interval, online_after=args.online_after, interfaces=args.interface,
                          config_dir=config_dir, read_only=args.read_only, notice=notice,
-                         max_key_age=args.max_key_age)
+                         max_key_age=args.max_key_age, state_dir=args.state_dir)
     app = WgtuiApp(backend, options)
     interrupts.install(app.signal_from_handler, after_change=app.signal_after_change)
     try:

@@ -16,6 +16,7 @@ from wgtui.changes.recovery import recover
 from wgtui.cli.output import err, preview, report
 from wgtui.conf import ConfError
 from wgtui.interrupts import Interrupted, signal_name
+from wgtui.lifecycle.periods import PolicyError, parse_expiry, parse_quota
 from wgtui.model import KEEP
 from wgtui.settings import load as load_settings
 from wgtui.store import StoreError
@@ -46,6 +47,9 @@ def change_options(p: argparse.ArgumentParser, *, file_only: bool = True) -> Non
         p.add_argument("--file-only", action="store_true",
                        help="write the file, leave the running interface alone (works without WireGuard)")
     p.add_argument("--json", action="store_true", help="print the plan and the result as JSON")
+    p.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                   help=f"where the usage ledger and the event outbox live (default {paths.STATE_DIR}); a change "
+                        "is recorded there (final usage, events) when the directory exists")
     from wgtui.cli.fleet import add_fleet_options
 
     add_fleet_options(p, sub=True)
@@ -57,6 +61,37 @@ def _client_options(p: argparse.ArgumentParser) -> None:
                         "changes; `-` prints it. Default when a key is generated: CONFIG_DIR/clients/IF-NAME.conf")
     p.add_argument("--server-endpoint", metavar="HOST:PORT",
                    help="how clients reach this server, for the client config (remembered in CONFIG_DIR/wgtui.json)")
+
+
+EXPIRES_HELP = ("when the peer stops working: 2026-12-31T18:00+01:00 (a date, a time and its zone), 2026-12-31 (the "
+                "end of that day in this host's zone), or never (lifts it). The agent disables the peer then "
+                "(#[disabled], reason expired); written into the block's `# wgtui:` comment")
+QUOTA_HELP = ("received + sent bytes allowed: 50GB/month, 20GB/week, 5GB/day (calendar periods in this host's zone), "
+              "10GB (no period: for the peer's lifetime), or none (lifts it); units kB MB GB TB or KiB MiB GiB TiB. "
+              "The agent disables the peer when it is used up (reason quota) and enables it when a new period "
+              "starts; written into the block's `# wgtui:` comment")
+
+
+def _expires_arg(text: str) -> str:
+    """--expires, checked here so that a typo is a usage error (exit 2) with the accepted forms."""
+    try:
+        parse_expiry(text)
+    except PolicyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _quota_arg(text: str) -> str:
+    try:
+        parse_quota(text)
+    except PolicyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _policy_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--expires", type=_expires_arg, metavar="WHEN|never", help=EXPIRES_HELP)
+    p.add_argument("--quota", type=_quota_arg, metavar="SIZE[/PERIOD]|none", help=QUOTA_HELP)
 
 
 def add_peer_parser(sub: Any) -> None:
@@ -76,6 +111,7 @@ def add_peer_parser(sub: Any) -> None:
     add.add_argument("--preshared-key", action="store_true", help="generate a preshared key for this peer")
     add.add_argument("--keepalive", metavar="SEC", help="persistent keepalive, 0..65535 (0 = off)")
     add.add_argument("--endpoint", metavar="HOST:PORT", help="the peer's endpoint, if it has a fixed one")
+    _policy_options(add)
     _client_options(add)
 
     rm = cmds.add_parser("remove", help="remove a peer", epilog=CHANGE_EPILOG, formatter_class=fmt)
@@ -93,12 +129,22 @@ def add_peer_parser(sub: Any) -> None:
                          epilog=CHANGE_EPILOG, formatter_class=fmt,
                          description="Enable a disabled peer: its block gets its lines back byte for byte, and it "
                                      "returns to the running interface with its AllowedIPs, preshared key and "
-                                     "keepalive. PEER: the name or key in the disabled block.")
+                                     "keepalive. PEER: the name or key in the disabled block. A peer whose expiry "
+                                     "has passed needs a new one (--expires) or --force.")
     change_options(on)
     on.add_argument("peer", metavar="PEER")
+    on.add_argument("--expires", type=_expires_arg, metavar="WHEN|never",
+                    help="a new expiry, set as the peer is enabled: " + EXPIRES_HELP.split(": ", 1)[1])
+    on.add_argument("--force", action="store_true",
+                    help="enable a peer whose expiry has passed without giving a new one (the passed expiry is "
+                         "lifted, or the agent would disable the peer again at once)")
 
-    edit = cmds.add_parser("edit", help="change a peer's name, allowed IPs, keepalive or endpoint",
-                           epilog=CHANGE_EPILOG, formatter_class=fmt)
+    edit = cmds.add_parser("edit", help="change a peer's name, allowed IPs, keepalive, endpoint, expiry or quota",
+                           epilog=CHANGE_EPILOG, formatter_class=fmt,
+                           description="Change a live peer. --expires and --quota are policies the agent (`wgtui "
+                                       "agent`) enforces; they live in the block's `# wgtui:` comment, so the diff "
+                                       "shows them and backups carry them. A disabled peer is changed by `peer "
+                                       "enable` (with --expires for a new expiry).")
     change_options(edit)
     edit.add_argument("peer", metavar="PEER", help="a name, a public key, or a unique prefix of a key")
     edit.add_argument("--name", help="a new name, written where the file keeps the old one (in its convention)")
@@ -107,6 +153,7 @@ def add_peer_parser(sub: Any) -> None:
                            "a prefix another peer has is refused, since WireGuard would silently move it")
     edit.add_argument("--keepalive", metavar="SEC", help="0 turns it off (sent as 0: leaving it out clears nothing)")
     edit.add_argument("--endpoint", metavar="HOST:PORT", help="an empty string removes it from the file")
+    _policy_options(edit)
 
     undo = cmds.add_parser("undo", help="revert the last change wgtui made to IF (file and interface)",
                            epilog=CHANGE_EPILOG, formatter_class=fmt,
@@ -164,6 +211,10 @@ def recover_first(args: argparse.Namespace, config: Path, backend: Backend | Non
 def run_peer(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     interrupts.install()
+    from wgtui.lifecycle.record import recorder
+
+    # Every change this command applies (rotations and batches too) leaves its final usage readings and events.
+    previous = transaction.set_recorder(recorder(getattr(args, "state_dir", paths.STATE_DIR)))
     backend: Backend | None = None
     plan: Plan | None = None
     try:
@@ -213,6 +264,7 @@ def run_peer(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if backend is not None:
             backend.close()
         interrupts.uninstall()
+        transaction.set_recorder(previous)
 
 
 def open_planner(args: argparse.Namespace, backend: Backend | None) -> tuple[Planner | None, int | None]:
@@ -270,11 +322,16 @@ def print_client_first(args: argparse.Namespace, plan: Plan, out: TextIO) -> boo
     return True
 
 
+def _given(value: str | None) -> Any:
+    return KEEP if value is None else value
+
+
 def _make_plan(args: argparse.Namespace, planner: Planner) -> Plan:
     cmd = args.peer_command
     if cmd == "add":
         return planner.add(args.name, public_key=args.public_key, allowed_ips=args.allowed_ips,
-                           preshared_key=args.preshared_key, keepalive=args.keepalive, endpoint=args.endpoint)
+                           preshared_key=args.preshared_key, keepalive=args.keepalive, endpoint=args.endpoint,
+                           expires=_given(args.expires), quota=_given(args.quota))
     if cmd == "remove":
         return planner.remove(args.peer)
     if cmd == "undo":
@@ -284,13 +341,13 @@ def _make_plan(args: argparse.Namespace, planner: Planner) -> Plan:
     if cmd in ("disable", "enable"):
         from wgtui.changes.disable import plan_disable, plan_enable
 
-        return (plan_disable if cmd == "disable" else plan_enable)(planner, args.peer)
+        if cmd == "disable":
+            return plan_disable(planner, args.peer)
+        return plan_enable(planner, args.peer, force=args.force, expires=_given(args.expires))
     if cmd == "edit":
-        def given(value: str | None) -> Any:
-            return KEEP if value is None else value
-
-        return planner.edit(args.peer, name=given(args.name), allowed_ips=given(args.allowed_ips),
-                            keepalive=given(args.keepalive), endpoint=given(args.endpoint))
+        return planner.edit(args.peer, name=_given(args.name), allowed_ips=_given(args.allowed_ips),
+                            keepalive=_given(args.keepalive), endpoint=_given(args.endpoint),
+                            expires=_given(args.expires), quota=_given(args.quota))
     if cmd == "sync":
         from wgtui.changes.sync import Side, default_side, drift_of, plan_sync
 

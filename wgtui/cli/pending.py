@@ -37,6 +37,8 @@ def add_pending_parser(cmds: Any, fmt: type[argparse.HelpFormatter]) -> None:
     p.add_argument("--config-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                    help=f"where the IF.conf files live (default {DEFAULT_CONFIG_DIR})")
     p.add_argument("--finish", action="store_true", help="finish every rotation whose new key has handshaken")
+    p.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                   help="where a finished rotation is recorded (usage follows the peer, events), when it exists")
     p.add_argument("--json", action="store_true", help="print the rotations as JSON")
     from wgtui.cli.fleet import add_fleet_options
 

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from wgtui import fmt, keys
 from wgtui.backends.base import Backend, BackendError
 from wgtui.changes import journal
+from wgtui.cli.show_lifecycle import InterfaceUsage, UsageReader, lifecycle_json, lifecycle_lines
 from wgtui.conf import PeerView
 from wgtui.config_source import PeerMeta
 from wgtui.durations import short_age
@@ -35,7 +36,7 @@ DISABLED_GLYPH = fmt.DISABLED_GLYPH
 
 
 def peer_json(peer: PeerState, name: str, now: float, online_after: float, meta: PeerMeta | None = None,
-              peers: Mapping[str, PeerState] | None = None) -> dict[str, Any]:
+              peers: Mapping[str, PeerState] | None = None, usage: InterfaceUsage | None = None) -> dict[str, Any]:
     return {
         "name": name or None,
         "public_key": peer.public_key,
@@ -49,6 +50,7 @@ def peer_json(peer: PeerState, name: str, now: float, online_after: float, meta:
         "state": peer_status(peer, now, online_after).value,
         "key_created": meta.key_created if meta is not None else None,
         "rotation": rotation_json(meta, peers or {}),
+        **lifecycle_json(peer.public_key, meta, usage or InterfaceUsage(""), now),
     }
 
 
@@ -66,19 +68,25 @@ def interrupted_change(config_dir: Path, ifname: str) -> dict[str, Any] | None:
             "started": int(found.started) if found else None}
 
 
-def disabled_json(view: PeerView, name: str) -> dict[str, Any]:
-    """A disabled peer (commented out in the file, off the interface), in the shape of a live one."""
+def disabled_json(view: PeerView, name: str, meta: PeerMeta | None = None, usage: InterfaceUsage | None = None,
+                  now: float = 0.0) -> dict[str, Any]:
+    """A disabled peer (commented out in the file, off the interface), in the shape of a live one; its
+    disabled_reason is `manual` unless the block says `expired` or `quota`."""
+    lifecycle = lifecycle_json(view.public_key or "", meta, usage or InterfaceUsage(""), now)
     return {"name": name or None, "public_key": view.public_key, "endpoint": view.endpoint,
             "allowed_ips": list(view.allowed_ips), "latest_handshake": None, "rx_bytes": 0, "tx_bytes": 0,
             "persistent_keepalive": view.persistent_keepalive or 0, "has_preshared_key": bool(view.preshared_key),
-            "state": "disabled", "key_created": None, "rotation": None}
+            "state": "disabled", "key_created": meta.key_created if meta is not None else None, "rotation": None,
+            **lifecycle, "disabled_reason": lifecycle["disabled_reason"] or "manual"}
 
 
 def interface_json(iface: InterfaceState, names: Mapping[str, str], now: float, online_after: float,
                    interrupted: dict[str, Any] | None = None, meta: Mapping[str, PeerMeta] | None = None,
-                   disabled: Mapping[str, PeerView] | None = None) -> dict[str, Any]:
+                   disabled: Mapping[str, PeerView] | None = None,
+                   usage: InterfaceUsage | None = None) -> dict[str, Any]:
     meta = meta or {}
-    off = [disabled_json(v, names.get(k, "")) for k, v in (disabled or {}).items() if k not in iface.peers]
+    off = [disabled_json(v, names.get(k, ""), meta.get(k), usage, now) for k, v in (disabled or {}).items()
+           if k not in iface.peers]
     return {
         "name": iface.name,
         "backend": iface.backend,
@@ -87,7 +95,7 @@ def interface_json(iface: InterfaceState, names: Mapping[str, str], now: float, 
         "public_key": iface.public_key,
         "listen_port": iface.listen_port,
         "fwmark": iface.fwmark,
-        "peers": [peer_json(p, names.get(k, ""), now, online_after, meta.get(k), iface.peers)
+        "peers": [peer_json(p, names.get(k, ""), now, online_after, meta.get(k), iface.peers, usage)
                   for k, p in iface.peers.items()] + off,
         "interrupted_change": interrupted,
     }
@@ -123,11 +131,13 @@ def _meta_lines(meta: PeerMeta | None, names: Mapping[str, str], peers: Mapping[
 def print_text(ifaces: list[InterfaceState], names_of: Mapping[str, Mapping[str, str]], now: float,
                online_after: float, out: TextIO, meta_of: Mapping[str, Mapping[str, PeerMeta]] | None = None,
                max_age_of: Mapping[str, float] | None = None,
-               disabled_of: Mapping[str, Mapping[str, PeerView]] | None = None) -> None:
+               disabled_of: Mapping[str, Mapping[str, PeerView]] | None = None,
+               usage_of: Mapping[str, InterfaceUsage] | None = None) -> None:
     blocks: list[str] = []
     for iface in ifaces:
         names = names_of.get(iface.name, {})
         metas = (meta_of or {}).get(iface.name, {})
+        usage = (usage_of or {}).get(iface.name) or InterfaceUsage(iface.name)
         online = sum(peer_status(p, now, online_after).value == "online" for p in iface.peers.values())
         lines = [f"interface: {iface.name} ({iface.backend}{'' if iface.up else ', down'})"]
         if iface.error:
@@ -157,15 +167,19 @@ def print_text(ifaces: list[InterfaceState], names_of: Mapping[str, Mapping[str,
                 plines.append(f"  persistent keepalive: every {peer.persistent_keepalive} seconds")
             plines += _meta_lines(metas.get(peer.public_key), names, iface.peers, now,
                                   (max_age_of or {}).get(iface.name, 0.0))
+            plines += lifecycle_lines(peer.public_key, metas.get(peer.public_key), usage, now)
             blocks.append("\n".join(plines))
         for key, view in (disabled_of or {}).get(iface.name, {}).items():
             if key in iface.peers:
                 continue
             name = names.get(key, "")
+            reason = {"expired": "its expiry passed", "quota": "its quota is used up"}.get(
+                getattr(metas.get(key), "disabled_reason", None) or "", "by hand")
             blocks.append("\n".join([f"{DISABLED_GLYPH} peer: {key}" + (f"  ({name})" if name else ""),
-                                     "  state: disabled (commented out in the file, off the interface; "
+                                     f"  state: disabled, {reason} (commented out in the file, off the interface; "
                                      "`wgtui peer enable` brings it back)",
-                                     f"  allowed ips: {fmt.allowed_ips(view.allowed_ips)}"]))
+                                     f"  allowed ips: {fmt.allowed_ips(view.allowed_ips)}",
+                                     *lifecycle_lines(key, metas.get(key), usage, now)]))
     out.write("\n\n".join(blocks) + "\n")
 
 
@@ -218,6 +232,13 @@ def run_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
         meta_of = {name: view.meta for name, view in views.items()}
         disabled_of = {name: view.disabled for name, view in views.items()}
         waiting = {i.name: interrupted_change(config_dir, i.name) for i in ifaces}
+        reader = UsageReader(getattr(args, "state_dir", None))
+        try:
+            usage_of = {i.name: reader.read(i.name, dict(meta_of[i.name]), now) for i in ifaces}
+        finally:
+            reader.close()
+        if reader.problem is not None:
+            print(f"wgtui: lifetime totals and quota use unknown: {reader.problem}", file=sys.stderr)
         for name, change in waiting.items():
             if change is not None:
                 what = f" ({change['title']})" if change["title"] else ""
@@ -227,12 +248,13 @@ def run_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if args.json:
             doc = {"time": int(now),
                    "interfaces": [interface_json(i, names_of[i.name], now, args.online_after, waiting[i.name],
-                                                 meta_of[i.name], disabled_of[i.name]) for i in ifaces]}
+                                                 meta_of[i.name], disabled_of[i.name], usage_of[i.name])
+                                  for i in ifaces]}
             json.dump(doc, out, indent=2)
             out.write("\n")
         else:
             print_text(ifaces, names_of, now, args.online_after, out, meta_of,
-                       {i.name: _max_age(args, config_dir, i.name) for i in ifaces}, disabled_of)
+                       {i.name: _max_age(args, config_dir, i.name) for i in ifaces}, disabled_of, usage_of)
         return 0
     finally:
         backend.close()

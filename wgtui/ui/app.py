@@ -14,7 +14,9 @@ from textual.binding import BindingType
 from wgtui.backends.base import Backend
 from wgtui.backends.locked import LockedBackend
 from wgtui.changes.handshake_watch import HandshakeWatch
+from wgtui.changes.transaction import Recorder, set_recorder
 from wgtui.config_source import ConfigSource
+from wgtui.lifecycle.record import recorder
 from wgtui.model import REJECT_AFTER_TIME
 from wgtui.monitor import Monitor, Update
 from wgtui.settings import load as load_settings
@@ -51,6 +53,9 @@ class AppOptions:
     remember: Path | None = None
     """Where the dashboard's sort and columns are remembered. None: the user's default (prefs.default_path) when
     the app runs for real (autostart), nowhere when a test or a benchmark drives it."""
+    state_dir: Path | None = None
+    """--state-dir: where the agent's usage ledger is read from (quota usage, day/week/month history); never created
+    by the dashboard. None: no ledger is read (tests, benchmarks)."""
 
 
 class WgtuiApp(TerminalApp):
@@ -66,6 +71,9 @@ class WgtuiApp(TerminalApp):
         self.backend = LockedBackend(backend)
         self.options = options
         self.clock = options.clock
+        self.usage_dir = options.state_dir
+        """Where the detail screen reads usage from (None: nowhere)."""
+        self._recorder_before: Recorder | None = None
         self.configs = RecordingConfig(ConfigSource(options.config_dir))
         self.monitor = Monitor(self.backend, interval=options.interval, online_after=options.online_after,
                                interfaces=options.interfaces, config_for=self.configs, clock=options.clock)
@@ -89,6 +97,8 @@ class WgtuiApp(TerminalApp):
             return 0.0  # an unreadable wgtui.json is reported where it is used for a change
 
     def on_mount(self) -> None:
+        if self.options.state_dir is not None:  # changes made here leave final usage readings and events, as the CLI's
+            self._recorder_before = set_recorder(recorder(self.options.state_dir))
         self.start_redraws()
         self.push_screen(self.dashboard)
         if self.notice:
@@ -153,6 +163,8 @@ class WgtuiApp(TerminalApp):
         self.changes.shutdown()
         self.handshakes.stop()
         self.monitor.stop()
+        if self.options.state_dir is not None:
+            set_recorder(self._recorder_before)
 
 
 def fleet_app(watch: FleetWatch, options: AppOptions) -> FleetApp:
