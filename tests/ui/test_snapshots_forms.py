@@ -7,9 +7,11 @@ A failing snapshot is a question: open snapshot_report.html and look at the diff
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.fakes import Clock
 from tests.ui.helpers import steps
@@ -51,3 +53,23 @@ def test_column_chooser(snap_compare: SnapCompare, app: tuple[WgtuiApp, Clock]) 
     wgtui, clock = app
     assert snap_compare(wgtui, terminal_size=(80, 24),
                         run_before=steps(wgtui, clock, "C", ColumnChooser, "down", "space", "down", "down", "space"))
+
+
+def test_edit_form_with_an_expiry_and_a_quota(snap_compare: SnapCompare, app: tuple[WgtuiApp, Clock],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """80x24: the peer's expiry and quota prefilled from its wgtui comment; a new expiry typed says what it means."""
+    monkeypatch.setenv("TZ", "UTC")  # the hint shows the host's local time
+    conf = Path("wg/wg0.conf")
+    meta = "# wgtui: key-created=2027-01-14T08:00:00Z"
+    conf.write_text(conf.read_text().replace(meta, f"{meta} expires=2027-01-18T08:00Z quota=50GB/month", 1))
+    wgtui, clock = app
+    prepare = steps(wgtui, clock, "e", PeerForm, "tab", "tab", "tab", "tab", *"2027-03-31")
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await prepare(pilot)
+        form = wgtui.screen
+        assert isinstance(form, PeerForm)
+        assert form.query_one("#quota", Input).value == "50GB/month"
+        assert form.query_one("#expires", Input).value == "2027-03-31"
+
+    assert snap_compare(wgtui, terminal_size=(80, 24), run_before=run_before)

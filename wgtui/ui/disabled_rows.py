@@ -53,7 +53,8 @@ class DisabledRows:
         if cached is not None and cached[0] is view:
             return cached[1]
         rows: dict[str, PeerRow] = {
-            key: DisabledRow(_state(peer), view.names.get(key) or peer.name or "", PeerStatus.NEVER, None, None)
+            key: DisabledRow(_state(peer), view.names.get(key) or peer.name or "", PeerStatus.NEVER, None, None,
+                             meta=view.meta.get(key))
             for key, peer in view.disabled.items()}
         self._built[ifname] = (view, rows)
         return rows

@@ -74,7 +74,7 @@ DASHBOARD: tuple[Key, ...] = (
         "dashboard.redraw", Group.VIEW),
     Key("a", "add_peer", "Add", "add a peer (form, then the diff preview)", "dashboard.add_peer", Group.CHANGE,
         footer=1, changes=True),
-    Key("e", "edit_peer", "Edit", "edit the highlighted peer: name, allowed IPs, keepalive, endpoint",
+    Key("e", "edit_peer", "Edit", "edit the highlighted peer: name, allowed IPs, keepalive, endpoint, expiry, quota",
         "dashboard.edit_peer", Group.CHANGE, footer=2, changes=True),
     Key("d", "remove_peer", "Remove", "remove the highlighted peer (confirm, then the diff preview)",
         "dashboard.remove_peer", Group.CHANGE, footer=3, changes=True),
@@ -111,6 +111,14 @@ DASHBOARD: tuple[Key, ...] = (
     Key("u", "clear_marks", "Unmark", "unmark every peer of this interface", "dashboard.clear_marks", Group.MARKS,
         footer=5, changes=True),
 )
+
+DETAIL: tuple[Key, ...] = (
+    Key("escape,enter,q", "dismiss", "Close", "in the details: back to the table, on the same peer", "detail.close",
+        Group.VIEW, footer=1),
+    Key("h", "next_span", "History", "in the details: the traffic history shown, the live ten minutes or a day, a "
+        "week, a month from the usage ledger (kept by `wgtui agent`)", "detail.span", Group.VIEW, footer=2),
+)
+"""The peer detail screen's own keys."""
 
 TABLE: tuple[Key, ...] = (
     Key("up", "cursor(-1)", "Up", "move the cursor up", "table.up", Group.MOVE),
@@ -164,7 +172,7 @@ TEXTUAL_ACTIONS = {
 }
 """Help for the keys Textual binds by itself (their bindings carry no sentence of wgtui's)."""
 
-_ALL = (*DASHBOARD, *TABLE, *APP, *FLEET, *FLEET_SEARCH, *HOST)
+_ALL = (*DASHBOARD, *DETAIL, *TABLE, *APP, *FLEET, *FLEET_SEARCH, *HOST)
 GROUP_OF: dict[str, Group] = {k.id: k.group for k in _ALL}
 FOOTER_RANK: dict[str, int] = {k.id: k.footer for k in _ALL if k.footer}
 """Binding id -> its rank for a place in the footer; -1: always there."""
@@ -187,7 +195,7 @@ def read_only_bindings(keys: Iterable[Key]) -> list[BindingType]:
     return out
 
 
-def markdown_table(keys: Iterable[Key] = (*TABLE, *DASHBOARD, *APP)) -> str:
+def markdown_table(keys: Iterable[Key] = (*TABLE, *DASHBOARD, *DETAIL, *APP)) -> str:
     """The README's key table, from the same entries (`python -c 'from wgtui.ui.keymap import markdown_table;
     print(markdown_table())'`)."""
     rows: dict[str, list[str]] = {}

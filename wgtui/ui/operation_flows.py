@@ -11,6 +11,7 @@ from wgtui.changes.init import plan_init
 from wgtui.changes.undo import plan_undo
 from wgtui.ui.dialogs.confirm import ConfirmScreen
 from wgtui.ui.dialogs.diff_preview import Choice, DiffPreview
+from wgtui.ui.dialogs.new_expiry import new_expiry_if_expired
 
 if TYPE_CHECKING:
     from wgtui.ui.flows import ChangeFlows
@@ -31,8 +32,16 @@ class OperationFlows:
 
     async def enable(self, ifname: str, key: str) -> None:
         flows = self.flows
+        # An expired peer is enabled with a new expiry (or none), asked for first: with the old one, the agent
+        # would disable it again at once.
+        expires = await new_expiry_if_expired(self.app, flows.dashboard.row_of(ifname, key), self.app.clock(),
+                                              self.app.clock)
+        if expires is None:
+            flows.cancelled()
+            return
         planner = await flows.planner(ifname)
-        plan = await flows.preview_apply(planner, lambda p: plan_enable(p, key), apply_label="Enable")
+        plan = await flows.preview_apply(planner, lambda p: plan_enable(p, key, expires=expires),
+                                         apply_label="Enable")
         if plan is not None:
             flows.select(ifname, key)
 

@@ -18,9 +18,13 @@ from wgtui.changes import ChangeRefused, Plan, Planner
 from wgtui.changes.form_facts import form_facts
 from wgtui.changes.planner import refuse_taken
 from wgtui.conf import ConfError, PeerView, ValidationError
+from wgtui.conf.document import BaseDocument
+from wgtui.conf.meta import meta_line, parse_meta
 from wgtui.conf.names import Convention
 from wgtui.conf.validate import validate_endpoint
-from wgtui.model import KEEP
+from wgtui.lifecycle.periods import PolicyError, parse_expiry, parse_quota
+from wgtui.lifecycle.policy import EXPIRES, QUOTA
+from wgtui.model import KEEP, Unchanged
 from wgtui.remote.ssh import HostError
 from wgtui.settings import ClientSettings
 from wgtui.store import StoreError
@@ -40,15 +44,21 @@ class FormPeer:
     allowed_ips: tuple[str, ...]
     endpoint: str | None
     persistent_keepalive: int | None
+    expires: str = ""
+    """The `expires=` of the block's wgtui comment as written (empty: never)."""
+    quota: str = ""
+    """The `quota=` as written (empty: none)."""
 
     @classmethod
-    def of(cls, view: PeerView) -> FormPeer:
+    def of(cls, view: PeerView, policy: Mapping[str, str] | None = None) -> FormPeer:
+        items = policy or {}
         return cls(view.public_key or "", view.name, tuple(view.allowed_ips), view.endpoint,
-                   view.persistent_keepalive)
+                   view.persistent_keepalive, items.get(EXPIRES, ""), items.get(QUOTA, ""))
 
 # Field names of the validators and ChangeRefused.field -> the input that shows the message.
 FIELD_INPUT = {"name": "name", "public_key": "public_key", "allowed_ips": "allowed_ips", "endpoint": "endpoint",
-               "persistent_keepalive": "keepalive", "keepalive": "keepalive", "server_endpoint": "server_endpoint"}
+               "persistent_keepalive": "keepalive", "keepalive": "keepalive", "server_endpoint": "server_endpoint",
+               "expires": "expires", "quota": "quota"}
 
 
 @dataclass(frozen=True)
@@ -84,8 +94,15 @@ def form_context(planner: Planner, public_key: str | None = None) -> FormContext
     facts = form_facts(planner, public_key)
     return FormContext(planner.ifname, planner.doc.naming.convention, facts.owners, facts.taken_names,
                        facts.allowed_ips, allowed_ips_note=facts.allowed_ips_note,
-                       peer=FormPeer.of(facts.peer) if facts.peer is not None else None,
+                       peer=FormPeer.of(facts.peer, block_meta(planner.doc, facts.peer.public_key))
+                       if facts.peer is not None else None,
                        keys_in_use=facts.keys_in_use)
+
+
+def block_meta(doc: BaseDocument, public_key: str | None) -> dict[str, str]:
+    """The items of one block's `# wgtui:` comment (only that block is read)."""
+    index = meta_line(doc, public_key) if public_key else None
+    return (parse_meta(doc.lines[index].comment) or {}) if index is not None else {}
 
 
 def context_from_json(data: Mapping[str, Any], host: str) -> tuple[FormContext, ClientSettings]:
@@ -97,7 +114,8 @@ def context_from_json(data: Mapping[str, Any], host: str) -> tuple[FormContext, 
     keepalive = peer.get("keepalive") if peer else None
     form_peer = None if not peer else FormPeer(
         str(peer["public_key"]), peer.get("name"), tuple(str(i) for i in peer.get("allowed_ips", ())),
-        peer.get("endpoint"), int(keepalive) if keepalive is not None else None)
+        peer.get("endpoint"), int(keepalive) if keepalive is not None else None,
+        str(peer.get("expires") or ""), str(peer.get("quota") or ""))
     convention = data.get("convention")
     context = FormContext(str(data["interface"]), Convention(convention) if convention else None, owners,
                           frozenset(str(n) for n in data.get("taken_names", ())), str(data.get("allowed_ips", "")),
@@ -126,21 +144,35 @@ class PeerRequest:
     preshared_key: bool = False
     server_endpoint: str = ""
     """How clients reach the server, typed in the form (empty: the remembered one)."""
+    expires: str = ""
+    """As typed: `2026-12-31`, `2026-12-31T18:00+01:00`, `never`; empty: never."""
+    quota: str = ""
+    """As typed: `50GB/month`, `10GB`, `none`; empty: none."""
 
     def _given(self, field: str) -> Any:
         return getattr(self, field) if field in self.changed else KEEP
+
+    def policy(self, field: str) -> str:
+        """The expiry or quota to send: an empty field says `never` / `none` (which lifts what the peer had)."""
+        value: str = getattr(self, field).strip()
+        return value or ("never" if field == "expires" else "none")
+
+    def _given_policy(self, field: str) -> str | Unchanged:
+        return self.policy(field) if field in self.changed else KEEP
 
     def plan_on(self, planner: Planner) -> Plan:
         """Blocking: the change worked out by a local planner."""
         if self.edit is not None:
             return planner.edit(self.edit, name=self._given("name"), allowed_ips=self._given("allowed_ips"),
-                                keepalive=self._given("keepalive"), endpoint=self._given("endpoint"))
+                                keepalive=self._given("keepalive"), endpoint=self._given("endpoint"),
+                                expires=self._given_policy("expires"), quota=self._given_policy("quota"))
         if self.server_endpoint:  # the client config is made from the settings: use the endpoint typed here
             planner.settings = replace(planner.settings,
                                        endpoint=validate_endpoint(self.server_endpoint, "server_endpoint"))
         return planner.add(self.name, public_key=self.public_key, allowed_ips=self.allowed_ips,
                            preshared_key=self.preshared_key, keepalive=self.keepalive or None,
-                           endpoint=self.endpoint or None)
+                           endpoint=self.endpoint or None, expires=self.expires.strip() or None,
+                           quota=self.quota.strip() or None)
 
     def argv(self, ifname: str, remembered_endpoint: str = "") -> list[str]:
         """The change as `wgtui peer …` words for a remote agent. Values go as `--option=value`, so that one
@@ -152,6 +184,7 @@ class PeerRequest:
                                   ("keepalive", "--keepalive"), ("endpoint", "--endpoint")):
                 if field in self.changed:
                     words.append(f"{option}={getattr(self, field)}")
+            words += [f"--{field}={self.policy(field)}" for field in ("expires", "quota") if field in self.changed]
             return words
         words = ["add", ifname, f"--name={self.name}", f"--allowed-ips={self.allowed_ips}"]
         if self.public_key:
@@ -162,6 +195,8 @@ class PeerRequest:
             words.append(f"--keepalive={self.keepalive}")
         if self.endpoint:
             words.append(f"--endpoint={self.endpoint}")
+        words += [f"--{field}={getattr(self, field).strip()}" for field in ("expires", "quota")
+                  if getattr(self, field).strip()]
         if self.server_endpoint and self.server_endpoint != remembered_endpoint:
             words.append(f"--server-endpoint={self.server_endpoint}")
         return words
@@ -219,3 +254,21 @@ def is_public_key(text: str) -> bool:
     except keys.KeyError_:
         return False
     return True
+
+
+def check_expiry(value: str) -> None:
+    """The form's expiry rule: empty (never) or what `--expires` takes."""
+    if value.strip():
+        try:
+            parse_expiry(value)
+        except PolicyError as exc:
+            raise ValidationError("expires", str(exc), "Expires") from None
+
+
+def check_quota(value: str) -> None:
+    """The form's quota rule: empty (none) or what `--quota` takes."""
+    if value.strip():
+        try:
+            parse_quota(value)
+        except PolicyError as exc:
+            raise ValidationError("quota", str(exc), "Quota") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import ClassVar, Generic
@@ -39,10 +40,13 @@ from wgtui.ui.dialogs.form_context import (
     FormValues,
     P,
     PeerRequest,
+    check_expiry,
+    check_quota,
     form_context,
     is_public_key,
     refuse_duplicates,
 )
+from wgtui.ui.policy_facts import policy_hint
 from wgtui.ui.widgets.form_controls import ChoiceSet, TextCheckbox, TextRadioButton
 
 __all__ = ["REFUSALS", "Check", "FormContext", "FormResult", "FormValues", "PeerForm", "PeerRequest", "form_context"]
@@ -52,6 +56,10 @@ log = logging.getLogger(__name__)
 NO_SERVER_ENDPOINT = "⚠ No server endpoint is set: the client config will say SERVER_ADDRESS:51820."
 """Said under the empty field (whose placeholder is only an example), in the words of the client config's own
 warning: the form and the config it makes never disagree about whether an endpoint is set."""
+
+
+EXPIRES_PLACEHOLDER = "empty: never (e.g. 2026-12-31, or 2026-12-31T18:00+01:00)"
+QUOTA_PLACEHOLDER = "empty: none (e.g. 50GB/month, 5GB/day, or 10GB)"
 
 
 class FormInput(Input):
@@ -171,6 +179,12 @@ class PeerForm(ModalScreen[FormResult[P] | None], Generic[P]):
                 self._initial("endpoint", (peer.endpoint or "") if peer else ""),
                 placeholder="empty: none (e.g. 192.0.2.7:51820 if it has a fixed one)", id="endpoint",
                 compact=True, valid_empty=True, validators=[Check(validate_endpoint)]))
+            yield from self._field("Expires", FormInput(
+                self._initial("expires", peer.expires if peer else ""), placeholder=EXPIRES_PLACEHOLDER,
+                id="expires", compact=True, valid_empty=True, validators=[Check(check_expiry)]))
+            yield from self._field("Quota", FormInput(
+                self._initial("quota", peer.quota if peer else ""), placeholder=QUOTA_PLACEHOLDER, id="quota",
+                compact=True, valid_empty=True, validators=[Check(check_quota)]))
             if not self.editing:
                 yield from self._field("Server endpoint", FormInput(
                     self._initial("server_endpoint", self.settings.endpoint),
@@ -235,6 +249,11 @@ class PeerForm(ModalScreen[FormResult[P] | None], Generic[P]):
         msg = self.query_one(f"#{field}-msg", Static)
         note = (self.context.allowed_ips_note if field == "allowed_ips" else
                 NO_SERVER_ENDPOINT if field == "server_endpoint" and not self._value("server_endpoint") else "")
+        hint = policy_hint(field, self._value(field), self._now()) if not message and not note else None
+        if hint is not None:
+            msg.update(Text(*hint))
+            msg.display = True
+            return
         if not message and note:
             msg.update(Text(note, style="yellow"))
             msg.display = True
@@ -308,6 +327,10 @@ class PeerForm(ModalScreen[FormResult[P] | None], Generic[P]):
         self.query_one("#submit", Button).disabled = True
         self._plan(*self._request())
 
+    def _now(self) -> float:
+        clock = getattr(self.app, "clock", None)
+        return float(clock()) if callable(clock) else time.time()
+
     def _value(self, field: str) -> str:
         found = self.query(f"#{field}")
         return found.first(Input).value.strip() if found else ""
@@ -320,14 +343,17 @@ class PeerForm(ModalScreen[FormResult[P] | None], Generic[P]):
 
     def _request(self) -> tuple[PeerRequest, ClientSettings | None]:
         """The change as a request (whoever plans it), and the client settings to remember with it."""
-        name, ips, ka, ep = (self._value(f) for f in ("name", "allowed_ips", "keepalive", "endpoint"))
+        name, ips, ka, ep, expires, quota = (self._value(f) for f in (
+            "name", "allowed_ips", "keepalive", "endpoint", "expires", "quota"))
         peer = self.context.peer
         if peer is not None:
             changed = frozenset(field for field, value, before in (
                 ("name", name, peer.name or ""), ("allowed_ips", ips, ", ".join(peer.allowed_ips)),
-                ("keepalive", ka, str(peer.persistent_keepalive or "")), ("endpoint", ep, peer.endpoint or ""))
+                ("keepalive", ka, str(peer.persistent_keepalive or "")), ("endpoint", ep, peer.endpoint or ""),
+                ("expires", expires, peer.expires), ("quota", quota, peer.quota))
                 if value != before)
-            return PeerRequest(name, ips, ka, ep, edit=peer.public_key, changed=changed), None
+            return PeerRequest(name, ips, ka, ep, edit=peer.public_key, changed=changed, expires=expires,
+                               quota=quota), None
         public_key = self._value("public_key") if self.pasting else None
         psk = self.query_one("#psk", TextCheckbox).value
         server = self._value("server_endpoint")
@@ -335,7 +361,7 @@ class PeerForm(ModalScreen[FormResult[P] | None], Generic[P]):
         if server and server != self.settings.endpoint:
             settings = replace(self.settings, endpoint=validate_endpoint(server, "server_endpoint"))
         return PeerRequest(name, ips, ka, ep, public_key=public_key, preshared_key=psk,
-                           server_endpoint=server), settings
+                           server_endpoint=server, expires=expires, quota=quota), settings
 
     @work(group="form", exit_on_error=False)
     async def _plan(self, request: PeerRequest, settings: ClientSettings | None) -> None:

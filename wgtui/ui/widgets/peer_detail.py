@@ -17,6 +17,7 @@ from wgtui.keys import short_key
 from wgtui.monitor import PeerRow
 from wgtui.ui.disabled_rows import DISABLED_GLYPH, is_disabled
 from wgtui.ui.key_age import key_facts
+from wgtui.ui.policy_facts import pane_facts
 from wgtui.ui.widgets.sparkline import Sparkline
 
 _STATUS_STYLE = {"online": "green", "stale": "yellow", "never": "dim"}
@@ -44,8 +45,9 @@ def traffic_suffix(series: Sequence[int]) -> str:
 
 def detail_text(row: PeerRow, now: float, full_keys: bool, max_key_age: float = 0.0,
                 other: PeerRow | None = None) -> Text:
-    """Every field of the peer in three short lines, and a fourth when the file says how old its key is or that it
-    is being rotated (`other`: the rotation's other row). Built from Text, never markup: names are user data."""
+    """Every field of the peer in three short lines, and a fourth when the file says how old its key is, that it
+    is being rotated (`other`: the rotation's other row), or when it expires and its quota. Built from Text, never
+    markup: names are user data."""
     peer = row.peer
     status = row.status.value
     text = Text()
@@ -74,7 +76,7 @@ def detail_text(row: PeerRow, now: float, full_keys: bool, max_key_age: float = 
     field("total", f"↓ {fmt.size(peer.rx_bytes)} ↑ {fmt.size(peer.tx_bytes)}", first=True)
     if row.drift:
         field("drift", describe_drift(row.drift) + " (y syncs)", "yellow")
-    facts = key_facts(row, now, max_key_age, other)
+    facts = key_facts(row, now, max_key_age, other) + pane_facts(row.meta, now)
     if facts:
         text.append("\n")
         for i, (label, value, style) in enumerate(facts):
