@@ -163,6 +163,10 @@ _SETTING, _BLANK, _COMMENT, _SECTION = LineKind.SETTING, LineKind.BLANK, LineKin
 _FREEZE_AFTER = 100_000
 """Objects made in a no_gc block from which on they are frozen out of the collector for good (a file of ~15,000
 peers and more)."""
+_SPLICE_AFTER = 10_000
+"""Objects made in a no_gc block from which on they are moved to the oldest generation. Below it nothing is done:
+`gc.get_freeze_count()` walks the whole frozen set, so asking it after every small parse (a disabled block, a
+client config) made thousands of them quadratic once the dashboard had frozen its start-up objects."""
 
 
 @contextmanager
@@ -182,9 +186,10 @@ def no_gc() -> Iterator[None]:
         yield
     finally:
         if enabled:
-            if gc.get_count()[0] > _FREEZE_AFTER:
+            made = gc.get_count()[0]
+            if made > _FREEZE_AFTER:
                 gc.freeze()
-            elif gc.get_freeze_count() == 0:
+            elif made > _SPLICE_AFTER and gc.get_freeze_count() == 0:
                 gc.freeze()
                 gc.unfreeze()
             gc.enable()
