@@ -2,7 +2,10 @@
 
 # One JSON object per line over the ssh session's stdin/stdout (the agent's stderr is for words, never protocol).
 # A request is {"id": N, "op": "...", ...}; its answer is {"id": N, "ok": true|false, "error": "…"|null, ...}.
-# Versioned by `VERSION` in the hello exchange: a local wgtui refuses an agent of another version, saying so.
+# Versioned by `VERSION` in the hello exchange: a local wgtui refuses an agent of another version, saying so. So a
+# field is added without a new version where the other side ignores it unread: a peer's meta grew from 4 items to 8
+# (an older viewer reads the first four; an older agent's 4-item list still decodes), and an operation an older agent
+# lacks is answered "no operation" (the asking side then does without).
 
 from __future__ import annotations
 
@@ -12,10 +15,13 @@ from typing import IO, Any
 
 from wgtui.conf import PeerView
 from wgtui.config_source import ConfigView, PeerMeta
+from wgtui.lifecycle.periods import Period, Quota
 from wgtui.model import InterfaceState, PeerState
 
 VERSION = 2
-"""2: peers carry a session id, and a peer whose only change is its counters is sent as [id, handshake, rx, tx]."""
+"""2: peers carry a session id, and a peer whose only change is its counters is sent as [id, handshake, rx, tx].
+Since then, without a new version (see above): meta lists of 8 items (expiry, quota, disabled reason), and the
+`lifecycle` operation."""
 MAX_LINE = 256 * 1024 * 1024
 """A full poll of 100,000 peers is ~20 MB; anything longer is not an agent talking."""
 
@@ -95,7 +101,33 @@ def config_to_json(config: ConfigView) -> dict[str, Any]:
     return {"names": dict(config.names), "error": config.error,
             "peers": None if config.peers is None else [view_to_json(v) for v in config.peers.values()],
             "disabled": [view_to_json(v) for v in config.disabled.values()],
-            "meta": {k: [m.key_created, m.rotating_to, m.rotation_started, m.replaces] for k, m in config.meta.items()}}
+            "meta": {k: meta_to_json(m) for k, m in config.meta.items()}}
+
+
+def meta_to_json(meta: PeerMeta) -> list[Any]:
+    """[key_created, rotating_to, rotation_started, replaces], then, only when the peer has a policy or a disabled
+    reason, [expires, expires_text, [quota bytes, period] | null, disabled_reason]: a file of 10,000 peers without
+    policies costs what it did, and an older viewer, which reads the first four, still understands every peer."""
+    head = [meta.key_created, meta.rotating_to, meta.rotation_started, meta.replaces]
+    if meta.expires is None and meta.quota is None and meta.disabled_reason is None:
+        return head
+    quota = None if meta.quota is None else [meta.quota.bytes, meta.quota.period.value]
+    return [*head, meta.expires, meta.expires_text, quota, meta.disabled_reason]
+
+
+def meta_from_json(data: list[Any]) -> PeerMeta:
+    """Either form of meta_to_json (an older agent sends only the first four items). The expiry is the instant the
+    host worked out (a bare date ends in the host's zone, not the viewer's), so it is taken as sent."""
+    created, rotating_to, started, replaces = data[:4]
+    meta = PeerMeta(None if created is None else int(created), str(rotating_to or ""), int(started or 0),
+                    str(replaces or ""))
+    if len(data) < 8:
+        return meta
+    expires, text, quota, reason = data[4:8]
+    return PeerMeta(meta.key_created, meta.rotating_to, meta.rotation_started, meta.replaces,
+                    None if expires is None else int(expires), str(text or ""),
+                    None if quota is None else Quota(int(quota[0]), Period(str(quota[1]))),
+                    None if reason is None else str(reason))
 
 
 def config_from_json(data: Mapping[str, Any]) -> ConfigView:
@@ -119,6 +151,6 @@ def config_from_json(data: Mapping[str, Any]) -> ConfigView:
         return out
 
     peers = None if data["peers"] is None else views(data["peers"])
-    meta = {k: PeerMeta(v[0], v[1], v[2], v[3]) for k, v in data["meta"].items()}
+    meta = {str(k): meta_from_json(v) for k, v in data["meta"].items()}
     return ConfigView(names=dict(data["names"]), peers=peers, error=data["error"], meta=meta,
                       disabled=views(data["disabled"]))

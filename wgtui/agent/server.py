@@ -14,6 +14,7 @@ import itertools
 import os
 import socket
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -43,9 +44,11 @@ REFUSALS = (ChangeRefused, ConfError, BackendError, StoreError)
 class Agent:
     """One session's state: what the other side last saw (for deltas) and the plans it may still apply."""
 
-    def __init__(self, backend: Backend, config_dir: Path) -> None:
+    def __init__(self, backend: Backend, config_dir: Path, state_dir: Path | None = None) -> None:
         self.backend = backend
         self.config_dir = config_dir
+        self.state_dir = state_dir
+        """This host's usage ledger (--state-dir), read for `lifecycle`; None: no usage here."""
         self.source = ConfigSource(config_dir)
         self.seen: dict[str, dict[str, PeerState]] = {}
         self.seen_iface: dict[str, dict[str, Any]] = {}
@@ -58,7 +61,7 @@ class Agent:
         self.handlers: dict[str, Handler] = {
             "hello": self.hello, "poll": self.poll, "plan": self.plan, "apply": self.apply,
             "session_poll": self.session_poll, "discard": self.discard, "pending": self.pending,
-            "recover": self.recover, "context": self.context,
+            "recover": self.recover, "context": self.context, "lifecycle": self.lifecycle,
         }
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +146,25 @@ class Agent:
             delta["config"] = config_to_json(config)
             self.seen_config[name] = config
         return delta
+
+    def lifecycle(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Expiry, quota with its use, disabled reason and lifetime totals of every peer (live and disabled) of the
+        asked interfaces, as `wgtui show --json` reports them here: from this host's ledger, in its zone."""
+        from wgtui.cli.show_lifecycle import read_lifecycle
+
+        asked = request.get("interfaces")
+        names = [str(n) for n in asked] if asked is not None else self.backend.interfaces()
+        wanted = {}
+        for name in names:
+            live = self.seen.get(name)
+            if live is None:
+                with contextlib.suppress(BackendError):
+                    live = dict(self.backend.read(name).peers)
+            config = self.source(name)
+            wanted[name] = ([*(live or {}), *(k for k in config.disabled if k not in (live or {}))], config.meta)
+        now = time.time()
+        found, problem = read_lifecycle(self.state_dir, wanted, now)
+        return {"time": int(now), "interfaces": found, "problem": problem}
 
     def _full(self, peer: PeerState, ids: dict[str, int]) -> list[Any]:
         """A peer in full, with its session id (a new one the first time it is sent)."""
@@ -321,7 +343,7 @@ def run_agent(args: argparse.Namespace) -> int:
 
     transaction.set_recorder(recorder(args.state_dir))  # changes asked for remotely are recorded on this host
     try:
-        return serve(sys.stdin.buffer, sys.stdout.buffer, Agent(backend, config_dir))
+        return serve(sys.stdin.buffer, sys.stdout.buffer, Agent(backend, config_dir, args.state_dir))
     except interrupts.Interrupted as exc:
         return exc.exit_code
     finally:

@@ -13,6 +13,8 @@ from wgtui import ipalloc, keys
 from wgtui.changes.plan import ChangeRefused
 from wgtui.changes.planner import Planner
 from wgtui.conf import PeerView
+from wgtui.conf.meta import meta_line, parse_meta
+from wgtui.lifecycle.policy import EXPIRES, QUOTA
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,10 @@ class FormFacts:
     peer: PeerView | None = None
     """The peer being edited (None: adding)."""
     keys_in_use: frozenset[str] = frozenset()
+    expires: str = ""
+    """The edited peer's `expires=` as its block's wgtui comment writes it (empty: never)."""
+    quota: str = ""
+    """The edited peer's `quota=` as written (empty: none)."""
 
 
 def form_facts(planner: Planner, public_key: str | None = None) -> FormFacts:
@@ -41,11 +47,19 @@ def form_facts(planner: Planner, public_key: str | None = None) -> FormFacts:
         if peer is None:
             raise ChangeRefused(f"{keys.short_key(public_key)} is on the running interface but not in "
                                 f"{planner.config_path}: only peers in the file can be edited (adopt it first).")
-        return FormFacts(owners, names, ", ".join(peer.allowed_ips), peer=peer, keys_in_use=in_use)
+        policy = _block_policy(planner, public_key)
+        return FormFacts(owners, names, ", ".join(peer.allowed_ips), peer=peer, keys_in_use=in_use,
+                         expires=policy.get(EXPIRES, ""), quota=policy.get(QUOTA, ""))
     try:
         return FormFacts(owners, names, ", ".join(planner.auto_allowed_ips()), keys_in_use=in_use)
     except ChangeRefused as exc:
         return FormFacts(owners, names, "", allowed_ips_note=str(exc), keys_in_use=in_use)
+
+
+def _block_policy(planner: Planner, public_key: str) -> dict[str, str]:
+    """The items of the peer's `# wgtui:` comment (only its block is read)."""
+    index = meta_line(planner.doc, public_key)
+    return (parse_meta(planner.doc.lines[index].comment) or {}) if index is not None else {}
 
 
 def facts_to_json(facts: FormFacts, planner: Planner) -> dict[str, Any]:
@@ -60,7 +74,8 @@ def facts_to_json(facts: FormFacts, planner: Planner) -> dict[str, Any]:
         "allowed_ips": facts.allowed_ips, "allowed_ips_note": facts.allowed_ips_note,
         "peer": None if peer is None else {
             "public_key": peer.public_key, "name": peer.name, "allowed_ips": list(peer.allowed_ips),
-            "endpoint": peer.endpoint, "keepalive": peer.persistent_keepalive, "psk": bool(peer.preshared_key)},
+            "endpoint": peer.endpoint, "keepalive": peer.persistent_keepalive, "psk": bool(peer.preshared_key),
+            "expires": facts.expires, "quota": facts.quota},
         "settings": {"endpoint": s.endpoint, "dns": list(s.dns), "allowed_ips": list(s.allowed_ips),
                      "keepalive": s.keepalive, "handshake_timeout": s.handshake_timeout,
                      "max_key_age": s.max_key_age},

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # the parser needs none of this: `wgtui peer add` must not pay for ssh and inventories
+    from wgtui.remote.fleet import Fleet
     from wgtui.remote.ssh import HostSpec, SshOptions
 
 FLEET_DEFAULTS: dict[str, object] = {"host_list": None, "hosts_file": None, "inventory": None, "group": None,
@@ -81,8 +82,10 @@ def strip_fleet(argv: list[str]) -> list[str]:
 
 
 def run_show_hosts(args: argparse.Namespace, specs: list[HostSpec], out: TextIO | None = None) -> int:
-    """Every host's interfaces, or why a host could not be read: within the connect timeout plus one poll."""
+    """Every host's interfaces, or why a host could not be read: within the connect timeout plus one poll (and one
+    more round trip for expiry, quota use and totals, which each host's agent works out from its own ledger)."""
     from wgtui.cli.show import interface_json, print_text
+    from wgtui.cli.show_lifecycle import usage_from
     from wgtui.remote.fleet import Fleet
     from wgtui.remote.host import Health, Mode
 
@@ -90,23 +93,28 @@ def run_show_hosts(args: argparse.Namespace, specs: list[HostSpec], out: TextIO 
     fleet = Fleet(specs, ssh_options(args))
     try:
         fleet.poll_all()
+        lifecycles = host_lifecycles(fleet, args.only, fleet.opts.connect_timeout + 5.0)
         now = time.time()
         hosts: list[dict[str, Any]] = []
         for host in fleet.hosts:
             ifaces = [s for name, s in sorted(host.states.items()) if not args.only or name == args.only]
             reachable = host.health is Health.LIVE
+            found = lifecycles.get(host.name, {})
+            views = {i.name: host.config(i.name) for i in ifaces}
+            usage_of = {i.name: usage_from(i.name, found.get(i.name, {}), views[i.name].meta, now) for i in ifaces}
+            shown = [with_lifecycle(interface_json(i, views[i.name].names, now, args.online_after, None,
+                                                   views[i.name].meta, views[i.name].disabled, usage_of[i.name]),
+                                    found.get(i.name)) for i in ifaces]
             hosts.append({"host": host.name, "reachable": reachable, "error": None if reachable else host.error,
-                          "read_only": host.mode is Mode.READ_ONLY,
-                          "interfaces": [interface_json(i, host.config(i.name).names, now, args.online_after, None,
-                                                        host.config(i.name).meta, host.config(i.name).disabled)
-                                         for i in ifaces] if reachable else []})
+                          "read_only": host.mode is Mode.READ_ONLY, "interfaces": shown if reachable else []})
             if not args.json:
                 state = "reachable" if reachable else f"UNREACHABLE: {host.error}"
                 ro = " (read-only: no wgtui there)" if host.mode is Mode.READ_ONLY and reachable else ""
                 out.write(f"host: {host.name} ({state}){ro}\n")
                 if reachable and ifaces:
-                    print_text(ifaces, {i.name: host.config(i.name).names for i in ifaces}, now, args.online_after,
-                               out, {i.name: host.config(i.name).meta for i in ifaces})
+                    print_text(ifaces, {k: v.names for k, v in views.items()}, now, args.online_after, out,
+                               {k: v.meta for k, v in views.items()},
+                               disabled_of={k: v.disabled for k, v in views.items()}, usage_of=usage_of)
                 out.write("\n")
         if args.json:
             json.dump({"time": int(now), "hosts": hosts}, out, indent=2)
@@ -114,6 +122,45 @@ def run_show_hosts(args: argparse.Namespace, specs: list[HostSpec], out: TextIO 
         return 0 if all(h["reachable"] for h in hosts) else 1
     finally:
         fleet.close()
+
+
+def host_lifecycles(fleet: Fleet, only: str | None, limit: float) -> dict[str, dict[str, Any]]:
+    """Host -> interface -> its agent's `lifecycle` answer, asked of every live agent at once. A host whose agent
+    is older (no such operation), read-only, or late keeps what its file says (expiry, quota) with usage unknown,
+    and stderr says why, unless its agent simply does not know the operation."""
+    from wgtui.remote.host import Health, Mode, RemoteHost
+    from wgtui.remote.ssh import HostError
+
+    found: dict[str, dict[str, Any]] = {}
+
+    def ask(host: RemoteHost) -> None:
+        try:
+            answer = host.request("lifecycle", interfaces=[only] if only else None)
+        except HostError as exc:
+            if "has no operation" not in str(exc):  # an agent of the previous release: usage unknown, quietly
+                print(f"wgtui: {host.name}: quota use and totals unknown: {exc}", file=sys.stderr)
+            return
+        if answer.get("problem"):
+            print(f"wgtui: {host.name}: lifetime totals and quota use unknown: {answer['problem']}", file=sys.stderr)
+        found[host.name] = dict(answer.get("interfaces") or {})
+
+    live = [h for h in fleet.hosts if h.health is Health.LIVE and h.mode is Mode.AGENT]
+    for host in fleet.each(ask, live, limit):
+        print(f"wgtui: {host.name}: quota use and totals unknown: no answer within {limit:g} s", file=sys.stderr)
+    return found
+
+
+def with_lifecycle(iface: dict[str, Any], answer: dict[str, Any] | None) -> dict[str, Any]:
+    """An interface of `show --json` with each peer's lifecycle fields as its host worked them out."""
+    peers = (answer or {}).get("peers", {})
+    for peer in iface["peers"]:
+        info = peers.get(peer["public_key"])
+        if info is not None:
+            reason = peer["disabled_reason"]
+            peer.update(info)
+            if peer["state"] == "disabled":
+                peer["disabled_reason"] = peer["disabled_reason"] or reason
+    return iface
 
 
 def one_host(specs: list[HostSpec]) -> HostSpec:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,36 @@ def lifecycle_json(key: str, meta: PeerMeta | None, usage: InterfaceUsage, now: 
             "disabled_reason": meta.disabled_reason if meta is not None else None,
             "rx_total": total[0] if total is not None else (0 if usage.known else None),
             "tx_total": total[1] if total is not None else (0 if usage.known else None)}
+
+
+def read_lifecycle(state_dir: Path | None, interfaces: Mapping[str, tuple[Iterable[str], Mapping[str, PeerMeta]]],
+                   now: float) -> tuple[dict[str, dict[str, Any]], str | None]:
+    """Per interface (name -> (public keys, the file's meta)): whether the ledger in STATE_DIR knows its usage, and
+    lifecycle_json of each named peer; and why usage is unknown when it is. The agent answers `show --host` with
+    this: quota periods are the host's, in its zone, and its ledger is the one that counts."""
+    reader = UsageReader(state_dir)
+    try:
+        out = {}
+        for ifname, (keys, metas) in interfaces.items():
+            usage = reader.read(ifname, dict(metas), now)
+            out[ifname] = {"known": usage.known,
+                           "peers": {key: lifecycle_json(key, metas.get(key), usage, now) for key in keys}}
+        return out, reader.problem
+    finally:
+        reader.close()
+
+
+def usage_from(ifname: str, answer: Mapping[str, Any], metas: Mapping[str, PeerMeta], now: float) -> InterfaceUsage:
+    """A host's read_lifecycle answer for one interface as an InterfaceUsage, for the text view: its totals and
+    quota use (each under the quota period this side works out, which the text view asks for)."""
+    usage = InterfaceUsage(ifname, known=bool(answer.get("known")))
+    for key, info in answer.get("peers", {}).items():
+        if info.get("rx_total") is not None:
+            usage.totals[key] = (int(info["rx_total"]), int(info["tx_total"] or 0), key)
+        meta, quota = metas.get(key), info.get("quota")
+        if meta is not None and meta.quota is not None and quota and quota.get("used") is not None:
+            usage._used.setdefault(_bounds(meta.quota, now), {})[key] = int(quota["used"])
+    return usage
 
 
 def lifecycle_lines(key: str, meta: PeerMeta | None, usage: InterfaceUsage, now: float) -> list[str]:

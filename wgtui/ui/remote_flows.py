@@ -17,11 +17,13 @@ from textual.app import App
 from textual.worker import Worker, WorkerFailed
 
 from wgtui import fmt, keys
+from wgtui.model import Unchanged
 from wgtui.remote.changes import RemoteChanges, RemotePlan, RemoteResult
 from wgtui.ui.dialogs.client_config import ClientConfigScreen
 from wgtui.ui.dialogs.confirm import ConfirmScreen, MessageScreen
 from wgtui.ui.dialogs.diff_preview import Choice, DiffPreview
 from wgtui.ui.dialogs.form_context import REFUSALS, FormValues, PeerRequest, context_from_json
+from wgtui.ui.dialogs.new_expiry import new_expiry_if_expired
 from wgtui.ui.dialogs.peer_form import PeerForm
 from wgtui.ui.dialogs.rotate_choice import Mode, RotateChoice
 from wgtui.ui.disabled_rows import is_disabled
@@ -65,7 +67,7 @@ class RemoteFlows:
         self._start(self._simple(["disable", ifname, key], "Disable"), "disable")
 
     def enable(self, ifname: str, key: str) -> None:
-        self._start(self._simple(["enable", ifname, key], "Enable", select=(ifname, key)), "enable")
+        self._start(self._enable(ifname, key), "enable")
 
     def undo(self, ifname: str) -> None:
         self._start(self._simple(["undo", ifname], "Undo"), "undo")
@@ -230,6 +232,16 @@ class RemoteFlows:
         plan = await self.plan(argv)
         if await self.confirm(plan, apply_label=apply_label) and await self.apply(plan) is not None and select:
             self.select(*select)
+
+    async def _enable(self, ifname: str, key: str) -> None:
+        # As locally: an expired peer gets a new expiry (or none) asked first. The row's meta is the host's (its
+        # expiry instant, as the agent worked it out), so "expired" means what the host's agent would enforce.
+        expires = await new_expiry_if_expired(self.app, self.dashboard.row_of(ifname, key), self.clock(),
+                                              self.clock)
+        if expires is None:
+            return self.cancelled()
+        given = [] if isinstance(expires, Unchanged) else [f"--expires={expires}"]
+        await self._simple(["enable", ifname, key, *given], "Enable", select=(ifname, key))
 
     async def _rotate(self, ifname: str, queries: Sequence[str]) -> None:
         labels = [self.label(ifname, q) for q in queries]
