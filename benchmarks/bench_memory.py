@@ -17,7 +17,7 @@ from benchmarks.common import ROOT, Result, UapiSource, main_for, rss_mb
 from benchmarks.uiharness import running
 
 BENCH = "memory"
-TARGET_MB = 150.0
+TARGET_MB = 120.0
 
 
 async def _simulate(n: int, polls: int, share: float) -> dict[str, float]:

@@ -19,7 +19,9 @@ from benchmarks.common import Result, main_for, median_ms, p95_ms
 from benchmarks.uiharness import Bench, running
 
 BENCH = "UI tick"
-TICK_TARGET_MS = 10.0
+TICK_TARGET_MS = 8.0
+TICK_P95_TARGET_MS = 12.0
+"""Issue 11: a median under 8 ms and a 95th percentile under 12 ms at 10,000 peers, in the default view."""
 FIRST_FRAME_TARGET_S = 1.0
 FLAT = 3.0
 """"Roughly flat in N", made a number: the per-poll cost may grow at most this much from the smallest to the largest
@@ -71,7 +73,8 @@ def run(sizes: tuple[int, ...] = (1_000, 10_000, 50_000), ticks: int = 30, share
         judged = n == first_frame_n
         results.append(Result(
             BENCH, f"UI-thread CPU per poll, {n:,} peers", f["cpu_ms"], "ms",
-            f"< {TICK_TARGET_MS:g} ms" if judged else "", (f["cpu_ms"] < TICK_TARGET_MS) if judged else None,
+            f"< {TICK_TARGET_MS:g} ms (p95 < {TICK_P95_TARGET_MS:g} ms)" if judged else "",
+            (f["cpu_ms"] < TICK_TARGET_MS and f["cpu_p95_ms"] < TICK_P95_TARGET_MS) if judged else None,
             f"p95 {f['cpu_p95_ms']:.1f} ms; apply_update {f['apply_ms']:.1f} ms + screen update "
             f"{f['render_ms']:.1f} ms (screen diff {f['diff_ms']:.1f} ms); {f['rows_changed']:.0f} rows in the "
             f"delta; {f['rendered']:,.0f} B rendered → {f['sent']:,.0f} B sent per poll; {size[0]}x{size[1]}; "

@@ -153,9 +153,12 @@ class _Tracker:
     def _row(self, peer: PeerState, now: float, rx: float | None, tx: float | None) -> PeerRow:
         key = peer.public_key
         status = peer_status(peer, now, self.online_after)
-        if status is PeerStatus.ONLINE:
-            heapq.heappush(self.expiries, (peer.latest_handshake + self.online_after, key))
         old = self.rows.get(key)
+        if status is PeerStatus.ONLINE and (old is None or old.status is not PeerStatus.ONLINE
+                                            or old.peer.latest_handshake != peer.latest_handshake):
+            # Once per handshake, not per poll: a busy peer's row changes every second, and an entry per change
+            # kept ~90,000 tuples (and their key strings) alive at 10,000 peers until each expired.
+            heapq.heappush(self.expiries, (peer.latest_handshake + self.online_after, key))
         if self.config_changed:
             drift = old.drift if old is not None else ()  # _reconcile_file computes every row's drift next
         elif (old is not None and old.peer.allowed_ips == peer.allowed_ips
@@ -389,6 +392,11 @@ class Monitor:
 
         self._thread = threading.Thread(target=run, name="wgtui-monitor", daemon=True)
         self._thread.start()
+
+    @property
+    def stopping(self) -> bool:
+        """stop() was called: an update in hand is not wanted any more."""
+        return self._stop.is_set()
 
     def refresh(self) -> None:
         """Poll now instead of at the next tick (after a change was applied)."""

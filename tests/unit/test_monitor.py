@@ -175,3 +175,24 @@ def test_thread_polls_and_stops() -> None:
     count = len(got)
     done.wait(0.2)
     assert len(got) == count  # nothing after stop
+
+
+def test_a_busy_peer_keeps_one_expiry_per_handshake_and_still_turns_stale() -> None:
+    backend, clock, mon = make(online_after=180)
+    (k,) = backend.add_peers("wg0", 1, latest_handshake=int(clock.now), rx_bytes=1)
+    mon.poll_once()
+    for i in range(100):  # traffic every second, the same handshake: a new row each poll
+        clock.tick(1)
+        backend.bump("wg0", k, rx_bytes=1000 * (i + 2))
+        assert mon.poll_once().interfaces[0].upserts[k].status is PeerStatus.ONLINE
+    assert len(mon._trackers["wg0"].expiries) == 1
+    backend.bump("wg0", k, latest_handshake=int(clock.now))  # a new handshake: a new expiry
+    clock.tick(1)
+    mon.poll_once()
+    assert len(mon._trackers["wg0"].expiries) == 2
+    clock.tick(178)
+    mon.poll_once()
+    assert mon._trackers["wg0"].rows[k].status is PeerStatus.ONLINE
+    clock.tick(1)  # 180 s after the new handshake
+    (delta,) = mon.poll_once().interfaces
+    assert delta.upserts[k].status is PeerStatus.STALE and delta.summary.online == 0

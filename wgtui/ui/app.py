@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable
@@ -84,6 +85,20 @@ class WgtuiApp(TerminalApp):
         self.dashboard = DashboardScreen(options, is_demo=self.is_demo, history=self.monitor.history,
                                          key_policy=self.key_policy, view=view, notice=self.notice)
         self.changes = ChangeFlows(self, self.dashboard)
+        self._gc_paused = options.autostart and gc.isenabled()
+        if self._gc_paused:
+            # Until the first poll is on screen: start-up makes ~10^5 objects that live on (the file's peers, the
+            # rows), and the cyclic collector's passes over them cost ~0.1 s before the first frame at 10,000 peers.
+            gc.disable()
+        if options.autostart:
+            # The first poll (the interface and its config file: ~0.5 s at 10,000 peers) runs while Textual starts
+            # up, not after it: its update waits for the dashboard (_from_monitor).
+            self.monitor.start(self._from_monitor)
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
 
     @property
     def is_demo(self) -> bool:
@@ -100,13 +115,13 @@ class WgtuiApp(TerminalApp):
         if self.options.state_dir is not None:  # changes made here leave final usage readings and events, as the CLI's
             self._recorder_before = set_recorder(recorder(self.options.state_dir))
         self.start_redraws()
+        if self._gc_paused:
+            self.set_timer(10.0, self._resume_gc)  # a first poll that never comes must not keep the collector off
         self.push_screen(self.dashboard)
         if self.notice:
             self.notify(self.notice, title="Demo backend", severity="warning", timeout=12, markup=False)
         if self.prefs_problem:
             self.notify(self.prefs_problem, title="Remembered view", severity="warning", markup=False)
-        if self.options.autostart:
-            self.monitor.start(self._from_monitor)
         waiting = interrupted_configs(self.options.config_dir)  # one listdir: journals left by kill -9 or a crash
         if waiting:
             self.changes.recover_interrupted(waiting, self.options.read_only)
@@ -120,9 +135,14 @@ class WgtuiApp(TerminalApp):
 
     def _from_monitor(self, update: Update) -> None:
         configs = self.configs.latest()  # the file as this very poll read it: its disabled peers go with the rows
+        while not self.dashboard.is_mounted:  # the first poll started with the app (see __init__)
+            if self.monitor.stopping or self._exit:
+                return
+            time.sleep(0.005)
         try:
             # Blocks the poll thread until the UI has applied the update: polls cannot pile up behind a busy UI.
             self.call_from_thread(self.dashboard.apply_update, update, configs)
+            self._resume_gc()
         except RuntimeError:
             self.monitor.stop()  # the app is shutting down
         except Exception:
@@ -160,6 +180,7 @@ class WgtuiApp(TerminalApp):
             self.handshakes.stop()  # the app is shutting down
 
     def on_unmount(self) -> None:
+        self._resume_gc()
         self.changes.shutdown()
         self.handshakes.stop()
         self.monitor.stop()

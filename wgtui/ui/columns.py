@@ -130,6 +130,11 @@ class Layout:
     texts: tuple[CellText, ...]
     """Each column's text function at its width: the compact one where the column is squeezed."""
 
+    @property
+    def width(self) -> int:
+        """Terminal cells of a line's cells joined by GAP (each cell is exactly its column's width)."""
+        return sum(self.widths) + GAP * (len(self.widths) - 1) if self.widths else 0
+
     def offset(self, column_id: str) -> int | None:
         """Where a column's cell starts in the joined cells of a line (None when it is not shown)."""
         start = 0

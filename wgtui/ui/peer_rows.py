@@ -12,7 +12,7 @@ from wgtui.fmt import allowed_ips as allowed_text
 from wgtui.model import PeerStatus
 from wgtui.monitor import InterfaceDelta, PeerRow
 from wgtui.ui.blocklist import BlockList
-from wgtui.ui.disabled_rows import is_disabled
+from wgtui.ui.disabled_rows import DisabledRow
 from wgtui.ui.key_age import OVERDUE
 
 # Plain Python (no Textual): the table widget only draws what this model holds.
@@ -65,7 +65,7 @@ def _created(row: PeerRow) -> float:
 
 
 def _state(row: PeerRow) -> tuple[int, int]:
-    rank = _DISABLED_RANK if is_disabled(row) else _STATUS_RANK[row.status]
+    rank = _DISABLED_RANK if type(row) is DisabledRow else _STATUS_RANK[row.status]  # is_disabled, inlined: per row
     return (rank, -row.peer.latest_handshake)
 
 
@@ -283,17 +283,21 @@ class PeerRows:
             if filtered and self._shown(sk):
                 drop_shown.append(sk)
         sort_of = SORTS[self.sort]
-        rows = self.rows
+        rows, sort_keys = self.rows, self._keys
         for key, row in upserts.items():
             old = rows.get(key)
-            if (old is None or old.name != row.name or old.peer.endpoint != row.peer.endpoint
-                    or old.peer.allowed_ips != row.peer.allowed_ips):
-                self._grow((row,))  # most upserts are traffic: their texts stay as wide as they were
+            if old is None or old.name != row.name:
+                self._grow((row,))
+            else:
+                was_peer, peer = old.peer, row.peer
+                if was_peer is not peer and (was_peer.endpoint != peer.endpoint
+                                             or was_peer.allowed_ips != peer.allowed_ips):
+                    self._grow((row,))  # most upserts are traffic: their texts stay as wide as they were
             rows[key] = row
             new_sk = (sort_of(row), key)
-            old_sk = self._keys.get(key)
+            old_sk = sort_keys.get(key)
             if old_sk != new_sk:
-                self._keys[key] = new_sk
+                sort_keys[key] = new_sk
                 if old_sk is not None:
                     drop_all.append(old_sk)
                 add_all.append(new_sk)
@@ -329,8 +333,18 @@ class PeerRows:
         if not self.needle:
             self._order = self._all
             return
-        rows, match = self.rows, self._matches
-        self._order = BlockList(sk for sk in self._all if match(sk[1], rows[sk[1]]))
+        rows, needle = self.rows, self.needle
+        if needle.strip() == OVERDUE:
+            overdue = self.overdue
+            self._order = BlockList(sk for sk in self._all if overdue(rows[sk[1]]))
+            return
+        # Every row is tested: one pass to bring the haystacks up to date, then a test in C per row (no call per row).
+        hay = self._hay
+        for key, row in rows.items():
+            cached = hay.get(key)
+            if cached is None or cached[0] is not row:
+                hay[key] = (row, haystack(row))
+        self._order = BlockList([sk for sk in self._all if needle in hay[sk[1]][1]])
 
     def set_sort(self, sort: str, reverse: bool) -> None:
         sort = Sort(sort)  # ValueError for an unknown one

@@ -23,6 +23,7 @@ from wgtui.ui.peer_rows import PeerRows, Sort, order_words
 from wgtui.ui.prefs import ViewPrefs
 from wgtui.ui.screens.dashboard_changes import ChangeKeys
 from wgtui.ui.screens.peer_detail import PeerDetailScreen, PeerFacts
+from wgtui.ui.widgets.filter_box import FilterBox
 from wgtui.ui.widgets.footer import RankedFooter
 from wgtui.ui.widgets.interface_header import InterfaceHeader, header_text
 from wgtui.ui.widgets.peer_detail import PeerDetail
@@ -39,6 +40,8 @@ KeyPolicy = Callable[[str], float]
 SORT_CYCLE = (Sort.STATE, Sort.NAME, Sort.HANDSHAKE, Sort.RX_RATE, Sort.TX_RATE, Sort.ENDPOINT, Sort.ALLOWED, Sort.RX,
               Sort.TX, Sort.KEY, Sort.KEY_AGE)
 """The order `s` goes through the columns (only those on screen: a sort must be visible in the header)."""
+FILTER_ROWS = 1
+"""Lines the filter box (compact) takes from the table when it opens."""
 
 
 class DashboardScreen(ChangeKeys):
@@ -96,9 +99,10 @@ class DashboardScreen(ChangeKeys):
         table = PeerTable(self.clock, id="peers")
         table.empty_text = "Waiting for the first poll…"
         table.shown_columns = ViewPrefs(hidden=self.hidden).shown
+        table.on_cursor = self._follow_cursor
         yield table
-        yield Input(placeholder="filter: name, key, endpoint or IP (enter keeps, escape clears)", id="filter",
-                    classes="hidden", compact=True)
+        yield FilterBox(self._typed, placeholder="filter: name, key, endpoint or IP (enter keeps, escape clears)",
+                        id="filter", classes="hidden", compact=True)
         yield PeerDetail(id="detail")
         yield RankedFooter(keymap.FOOTER_RANK)
 
@@ -116,7 +120,7 @@ class DashboardScreen(ChangeKeys):
             self.post_message(RotationsWaiting(ifname, waiting))
         if self.current in applied.changes:
             for change in applied.changes[self.current]:
-                table.model_changed(change)
+                table.model_changed(change, tell=False)  # the detail pane and the footer follow below
         if self.current not in self.book.models:
             self.switch_to(self._first_interface())
         else:
@@ -216,6 +220,10 @@ class DashboardScreen(ChangeKeys):
         return PeerFacts(row, now, self.history(ifname, key, self.last_time or None),
                          self.book.policies.get(ifname, 0.0), self.book.counterpart(ifname, row))
 
+    def _follow_cursor(self) -> None:
+        if self.is_mounted:
+            self.refresh_detail()  # the same text again when CursorMoved arrives: no second update
+
     def on_peer_table_cursor_moved(self, _message: PeerTable.CursorMoved) -> None:
         self.refresh_detail()
         self._footer_keys()
@@ -297,6 +305,8 @@ class DashboardScreen(ChangeKeys):
 
     def action_filter(self, text: str | None = None) -> None:
         box = self.query_one("#filter", Input)
+        if box.has_class("hidden"):
+            self.table.make_room(FILTER_ROWS)
         box.remove_class("hidden")
         if text is not None:
             box.value = text
@@ -307,9 +317,10 @@ class DashboardScreen(ChangeKeys):
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         if box.value or not box.has_class("hidden"):
-            box.value = ""
+            box.value = ""  # filters at once (FilterBox)
             box.add_class("hidden")
-            self.set_filter("")
+            if self.needle:
+                self.set_filter("")
         self.table.focus()
 
     def set_filter(self, needle: str) -> None:
@@ -321,9 +332,13 @@ class DashboardScreen(ChangeKeys):
         if key:
             self.table.select_key(key)
 
+    def _typed(self, text: str) -> None:
+        if text != self.needle and self.is_mounted:
+            self.set_filter(text)
+
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter":
-            self.set_filter(event.value)
+        if event.input.id == "filter" and event.value != self.needle:
+            self.set_filter(event.value)  # normally done already, as it was typed (FilterBox)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":

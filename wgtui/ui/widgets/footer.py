@@ -44,6 +44,9 @@ class RankedFooter(Footer):
             used += need
             chosen.append((order, key))
         for _order, key in sorted(chosen, key=lambda c: c[0]):
+            # Born with the footer's look: a FooterKey starts compact and the binding then undoes it, two style
+            # updates per key each time the footer is rebuilt (a dozen times while the dashboard starts).
+            key.set_reactive(FooterKey.compact, self.compact)
             yield key.data_bind(compact=Footer.compact)
 
     def on_resize(self, event: Resize) -> None:

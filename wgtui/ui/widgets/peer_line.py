@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual.strip import Strip
 
 from wgtui import fmt
 from wgtui.drift import DRIFT_GLYPH
@@ -52,6 +54,21 @@ def line_segments(row: PeerRow, cells: Cells, lay: Layout, marked: bool, now: fl
         cut_style = cell_style + style_of("cut", None)
         styled += [(at, at + 1, cut_style) for at in cuts]
     return segments + _segments((" " * GAP).join(texts), cell_style, styled)
+
+
+def line_strip(row: PeerRow, cells: Cells, lay: Layout, marked: bool, now: float, max_key_age: float,
+               style_of: StyleOf, width: int, pad: Style) -> Strip:
+    """line_segments as a Strip of `width` cells (padded in `pad`, as Strip.adjust_cell_length would), whose length
+    is known without measuring the whole line again: every cell is exactly its column's width (fit_cell measured
+    it), so only the glyphs are measured (short strings: Rich caches them)."""
+    segments = line_segments(row, cells, lay, marked, now, max_key_age, style_of)
+    glyphs = segments[:2] if marked else segments[:1]
+    length = sum(cell_len(seg.text) for seg in glyphs) + lay.width
+    if length < width:
+        segments.append(Segment(" " * (width - length), pad))
+    elif length > width:
+        return Strip(segments, length).adjust_cell_length(width, pad)
+    return Strip(segments, width)
 
 
 def _segments(text: str, style: Style, styled: list[tuple[int, int, Style]]) -> list[Segment]:

@@ -13,6 +13,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from wgtui.model import PeerStatus
@@ -20,11 +21,11 @@ from wgtui.monitor import PeerRow
 from wgtui.ui import keymap
 from wgtui.ui.columns import CellContext, Cells, Layout, fit, layout
 from wgtui.ui.peer_rows import Change, PeerRows, Sort
-from wgtui.ui.widgets.peer_line import DISABLED, line_segments, look
+from wgtui.ui.widgets.peer_line import DISABLED, line_strip, look
+from wgtui.ui.widgets.plain_lines import finished_lines, is_plain
+from wgtui.ui.widgets.thumb_scrollbar import ThumbScrollBar
 
 _HEADER = 1
-
-
 
 
 class _Pass(NamedTuple):
@@ -99,10 +100,19 @@ class PeerTable(ScrollView, can_focus=True, inherit_bindings=False):
         """Drawn lines by what they show: a line that scrolls or comes back unchanged is the same Strip, whose own
         caches (crop, style, filter) then spare Textual most of the work of drawing it again."""
         self._pass: _Pass | None = None
+        self._bypassed = False
+        """Lines were drawn by finished_lines, not through Textual's line cache."""
+        self._finals: dict[object, Strip] = {}
+        """Row lines as finished_lines hands them to Textual (padded, filtered), by what they show."""
+        self._whole = False
+        """Every line is already asked for (the view scrolled): comparing lines before they are drawn is wasted."""
         self.marks: Set[str] = frozenset()
         """Public keys of the marked peers (the dashboard's set for this interface, read when drawing)."""
         self._max_key_age = 0.0
         self._shown_columns: frozenset[Sort] | None = None
+        self.on_cursor: Callable[[], None] | None = None
+        """Called at once when the highlighted peer changes: what follows the cursor (the detail pane) is drawn in
+        the same frame as the table, not a frame later when CursorMoved is handled."""
 
     @property
     def max_key_age(self) -> float:
@@ -137,6 +147,7 @@ class PeerTable(ScrollView, can_focus=True, inherit_bindings=False):
         """Draw every line again, even one that looks unchanged (a full redraw of the terminal)."""
         self._forget_drawn()
         self._strips.clear()
+        self._finals.clear()
         self.refresh()
 
     # -- model -----------------------------------------------------------------------------------------------
@@ -147,10 +158,12 @@ class PeerTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._resync(moved=True)
         self.cursor = 0
 
-    def model_changed(self, change: Change) -> None:
-        """Called after the model applied a delta: move nothing the user did not move, redraw what differs."""
+    def model_changed(self, change: Change, *, tell: bool = True) -> None:
+        """Called after the model applied a delta: move nothing the user did not move, redraw what differs.
+        `tell`: post CursorMoved when the highlighted row changed (not needed by a caller that refreshes what
+        follows the cursor itself, right after)."""
         self._resync(change.order_changed)
-        if self._cursor_key in change.changed_keys:
+        if tell and self._cursor_key in change.changed_keys:
             self.post_message(self.CursorMoved(self._cursor_key))
 
     def _resync(self, moved: bool) -> None:
@@ -171,6 +184,8 @@ class PeerTable(ScrollView, can_focus=True, inherit_bindings=False):
         Called several times per poll (model, cursor, screen): a line already waiting to be drawn with the same
         content is not asked for again, and all lines go to Textual in one refresh call.
         """
+        if self._whole:
+            return
         height = self.scrollable_content_region.height
         ctx = self._line_pass()
         width = self.size.width
@@ -197,6 +212,7 @@ class PeerTable(ScrollView, can_focus=True, inherit_bindings=False):
         super().notify_style_update()
         self._styles.clear()
         self._strips.clear()
+        self._finals.clear()
 
     def _style(self, part: str, status: PeerStatus | str | None = None, cursor: bool = False,
                focus: bool = False) -> Style:
@@ -234,6 +250,8 @@ class PeerTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh_changed()
         if key != self._cursor_key:
             self._cursor_key = key
+            if self.on_cursor is not None:
+                self.on_cursor()
             self.post_message(self.CursorMoved(key))
 
     @property
@@ -256,6 +274,13 @@ class PeerTable(ScrollView, can_focus=True, inherit_bindings=False):
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= top + page:
+            self.scroll_to(y=self.cursor - page + 1, animate=False, immediate=True)
+
+    def make_room(self, rows: int) -> None:
+        """The table is about to lose `rows` lines at its bottom (a box opens under it): scroll now, as the resize
+        would, so that the cursor stays in view in the frame of the new layout rather than one frame later."""
+        page = self._page() - rows
+        if page > 0 and self.cursor >= round(self.scroll_offset.y) + page:
             self.scroll_to(y=self.cursor - page + 1, animate=False, immediate=True)
 
     def action_cursor(self, delta: int) -> None:
@@ -281,8 +306,20 @@ class PeerTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.relayout()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
+        super().watch_scroll_y(old, new)  # asks for every line when the top line changed
         self._forget_drawn()
+        if round(old) != round(new):
+            self._whole = True
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        # Widget.vertical_scrollbar, with a bar that repaints only when its thumb moves on screen.
+        if self._vertical_scrollbar is None:
+            self._vertical_scrollbar = bar = ThumbScrollBar(vertical=True, name="vertical",
+                                                            thickness=self.scrollbar_size_vertical)
+            bar.display = False
+            self.app._start_widget(self, bar)
+        return self._vertical_scrollbar
 
     # -- drawing ---------------------------------------------------------------------------------------------
 
@@ -296,11 +333,23 @@ class PeerTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._pass = None
+        self._whole = False
         self._pass = self._line_pass()
         try:
+            if is_plain(self):
+                self._bypassed = True
+                return finished_lines(self, crop, self.render_line, self._shows, self._finals,
+                                      8 * max(1, self.size.height))
+            if self._bypassed:
+                self._bypassed = False
+                self._styles_cache.clear()  # its lines are those of before the bypass
             return super().render_lines(crop)
         finally:
             self._pass = None
+
+    def _shows(self, y: int) -> object | None:
+        """What a row line just drawn shows, at the width it was drawn (None for the header: not kept)."""
+        return (self._drawn.get(y), self._line_pass().width) if y >= _HEADER else None
 
     @property
     def columns(self) -> Layout:
@@ -371,11 +420,12 @@ class PeerTable(ScrollView, can_focus=True, inherit_bindings=False):
         def style_of(part: str, seen: PeerStatus | str | None) -> Style:
             return self._style(part, seen, on_cursor, ctx.focus)
 
-        segments = line_segments(row, sig[5], ctx.layout, row.key in self.marks,  # type: ignore[arg-type]
-                                 ctx.cells.now, ctx.cells.max_key_age, style_of)
-        strip = Strip(segments).adjust_cell_length(width, cell_style)
-        if len(self._strips) > 8 * max(1, self.size.height):
-            self._strips.clear()  # lines of rows long gone or texts of past seconds: bounded by the screen
+        strip = line_strip(row, sig[5], ctx.layout, row.key in self.marks,  # type: ignore[arg-type]
+                           ctx.cells.now, ctx.cells.max_key_age, style_of, width, cell_style)
+        if len(self._strips) >= 8 * max(1, self.size.height):
+            # Lines of rows long gone or texts of past seconds: bounded by the screen, the oldest out first (a line
+            # at a time, not a pause every few polls to free them all at once).
+            del self._strips[next(iter(self._strips))]
         self._strips[sig] = strip
         return strip
 
