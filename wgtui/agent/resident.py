@@ -59,10 +59,10 @@ class AgentConfig:
 class Resident:
     """The agent's state across passes. Opens the state database (created 0700/0600 when missing)."""
 
-    def __init__(self, config: AgentConfig, backend: Backend, targets: list[Target], log: TextIO = sys.stderr) -> None:
+    def __init__(self, config: AgentConfig, backend: Backend, targets: list[Target], log: TextIO | None = None) -> None:
         self.config = config
         self.backend = backend
-        self.log = log
+        self._log = log
         path = db.db_path(config.state_dir)
         self.ledger = Ledger.open(config.state_dir)
         try:
@@ -88,6 +88,11 @@ class Resident:
         self._said: dict[str, float] = {}
         self._refused: dict[tuple[str, str, str], tuple[object, float]] = {}
 
+
+    @property
+    def log(self) -> TextIO:
+        """Where errors go: sys.stderr as it is when they happen (not when this module was imported)."""
+        return self._log or sys.stderr
     def close(self) -> None:
         self.ledger.close()
         self.outbox.close()

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from wgtui.durations import parse_age
-from wgtui.lifecycle.metrics import parse_listen
 
 EPILOG = """\
 Without options it runs until stopped (SIGTERM or SIGINT: a change in progress finishes first), as the systemd
@@ -33,6 +32,8 @@ rotations). For an admin who is not root there, allow exactly this command witho
 
 def _listen(text: str) -> str:
     """ADDR:PORT, or a bare PORT meaning 127.0.0.1:PORT (never an implicit 0.0.0.0)."""
+    from wgtui.lifecycle.metrics import parse_listen  # http.server: only for the agent, not every command
+
     full = f"127.0.0.1:{text}" if text.isdigit() else text
     try:
         parse_listen(full)
