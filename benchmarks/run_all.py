@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import (
     bench_batch,
     bench_changes,
+    bench_dashboard_changes,
     bench_fleet,
     bench_keys,
     bench_memory,
@@ -41,6 +42,8 @@ BENCHMARKS: dict[str, Runner] = {
                                            seconds=4 if quick else 20),
     "changes": lambda quick: bench_changes.run(sizes=(1_000,) if quick else (1_000, 10_000, 100_000),
                                                repeat=1 if quick else 3, demo=1_000 if quick else 10_000),
+    "dashboard_changes": lambda quick: bench_dashboard_changes.run(sizes=(1_000,) if quick else (1_000, 10_000),
+                                                                   repeat=1 if quick else 3),
     "batch": lambda quick: bench_batch.run(existing=200 if quick else 2_000, added=100 if quick else 1_000,
                                            repeat=1 if quick else 3),
     "poll_kernel": lambda quick: bench_poll.run_kernel(n=1_000 if quick else 10_000),

@@ -11,6 +11,7 @@ import pytest
 from benchmarks import (
     bench_batch,
     bench_changes,
+    bench_dashboard_changes,
     bench_keys,
     bench_memory,
     bench_poll,
@@ -75,6 +76,13 @@ def test_changes() -> None:
     assert "peer add" in results[0].metric and "--dry-run" in results[1].metric
 
 
+def test_dashboard_changes() -> None:
+    results = sane(bench_dashboard_changes.run(sizes=(40,), repeat=2, size=(100, 30)))
+    assert [r.metric.split(":")[0] for r in results] == ["add"] * 3 + ["remove"] * 3
+    assert all(r.value > 0 and r.met is None and "40 peers" in r.metric and "median of 2" in r.note
+               for r in results)  # no target below 10,000 peers
+
+
 @pytest.mark.netns
 def test_poll_on_wireguard_go() -> None:
     results = sane(bench_poll.run_uapi(n=60, repeat=2), allow_skip=netns.skip_reason() is not None)
@@ -115,7 +123,7 @@ def test_fleet_over_ssh() -> None:
 
 def test_run_all_knows_every_benchmark() -> None:
     assert set(run_all.BENCHMARKS) == {"startup", "poll", "ui_tick", "keys", "memory", "terminal", "poll_kernel",
-                                       "fleet", "changes", "batch"}
+                                       "fleet", "changes", "batch", "dashboard_changes"}
     scripts = {p.stem.removeprefix("bench_") for p in (Path(run_all.__file__).parent).glob("bench_*.py")}
     assert scripts == set(run_all.BENCHMARKS) - {"poll_kernel"}  # every script runs (poll_kernel is bench_poll's)
 
