@@ -42,15 +42,9 @@ from wgtui.compat import Self
 from wgtui.lifecycle import db
 from wgtui.lifecycle.history import _ADD, _TABLES, _UPSERT, HistoryBuckets, LedgerError
 from wgtui.lifecycle.periods import local_zone
+from wgtui.lifecycle.usage import Totals as Totals
+from wgtui.lifecycle.usage import UsageQueries
 from wgtui.model import PeerState
-
-
-class Totals(NamedTuple):
-    """Lifetime bytes of a peer id (every key it ever had), and the id."""
-
-    rx_total: int
-    tx_total: int
-    peer_id: str
 
 
 class Increase(NamedTuple):
@@ -101,7 +95,7 @@ def interface_epoch(ifname: str) -> str | None:
     return f"{boot}/{netns}/{index}"
 
 
-class Ledger(HistoryBuckets):
+class Ledger(UsageQueries, HistoryBuckets):
     """Usage accounting in the lifecycle database. One Ledger per thread (it holds a SQLite connection); several
     processes may open the same database at once."""
 
@@ -288,51 +282,6 @@ class Ledger(HistoryBuckets):
             self._bump(ifname, iface)
         return iface.peer_ids[k.pid]
 
-    # -- reading -------------------------------------------------------------------------------------------------
-
-    def totals(self, ifname: str) -> dict[str, Totals]:
-        """Lifetime totals of every key ever seen on the interface (a rotated key shares its successor's totals)."""
-        rows = self.conn.execute(
-            "WITH sums AS (SELECT k.pid AS pid, sum(c.rx_sum) AS rx, sum(c.tx_sum) AS tx FROM keys k "
-            "JOIN counters c ON c.kid = k.kid WHERE k.interface = ?1 GROUP BY k.pid) "
-            "SELECT k.public_key, s.rx, s.tx, p.peer_id FROM keys k JOIN sums s ON s.pid = k.pid "
-            "JOIN peers p ON p.pid = k.pid WHERE k.interface = ?1", (ifname,))
-        return {str(key): Totals(int(rx), int(tx), str(pid)) for key, rx, tx, pid in rows}
-
-    def peer_totals(self, peer_id: str) -> tuple[int, int]:
-        row = self.conn.execute("SELECT coalesce(sum(c.rx_sum), 0), coalesce(sum(c.tx_sum), 0) FROM peers p "
-                                "JOIN keys k ON k.pid = p.pid JOIN counters c ON c.kid = k.kid WHERE p.peer_id = ?",
-                                (peer_id,)).fetchone()
-        return int(row[0]), int(row[1])
-
-    def used(self, peer_id: str, since: float, until: float) -> tuple[int, int]:
-        """(rx, tx) booked in buckets starting in [since, until): exact for a quota period, whose bounds are local
-        midnights (bucket boundaries at every resolution)."""
-        pid = self._pid(peer_id)
-        if pid is None:
-            return 0, 0
-        rx = tx = 0
-        for table in _TABLES:
-            row = self.conn.execute(f"SELECT coalesce(sum(rx), 0), coalesce(sum(tx), 0) FROM {table} "
-                                    "WHERE pid = ? AND t >= ? AND t < ?", (pid, int(since), _ceil(until))).fetchone()
-            rx += int(row[0])
-            tx += int(row[1])
-        return rx, tx
-
-    def used_by_peer(self, ifname: str, since: float, until: float) -> dict[str, tuple[int, int]]:
-        """`used` for every peer id of the interface at once (the agent's start, with thousands of quotas)."""
-        out: dict[str, list[int]] = {}
-        for table in _TABLES:
-            rows = self.conn.execute(
-                f"SELECT p.peer_id, sum(u.rx), sum(u.tx) FROM peers p CROSS JOIN {table} u "
-                "WHERE p.interface = ? AND u.pid = p.pid AND u.t >= ? AND u.t < ? GROUP BY p.pid",
-                (ifname, int(since), _ceil(until)))
-            for peer_id, rx, tx in rows:
-                acc = out.setdefault(str(peer_id), [0, 0])
-                acc[0] += int(rx)
-                acc[1] += int(tx)
-        return {peer_id: (rx, tx) for peer_id, (rx, tx) in out.items()}
-
     # -- roll-up and pruning -------------------------------------------------------------------------------------
 
     def _maybe_compact(self, now: float) -> None:
@@ -363,10 +312,6 @@ class Ledger(HistoryBuckets):
         except BaseException:
             self._ifaces.pop(ifname, None)
             raise
-
-    def _pid(self, peer_id: str) -> int | None:
-        row = self.conn.execute("SELECT pid FROM peers WHERE peer_id = ?", (peer_id,)).fetchone()
-        return None if row is None else int(row[0])
 
     def _load(self, ifname: str) -> _Interface:
         """The in-memory copy of an interface's keys and readings, as the database has them now."""
@@ -444,11 +389,6 @@ class Ledger(HistoryBuckets):
                 k.pid = survivor
         iface.peer_ids.pop(victim, None)
 
-    def keys_of(self, peer_id: str) -> Iterator[tuple[str, str]]:
-        """(interface, public key) of every key a peer id has had."""
-        for ifname, key in self.conn.execute("SELECT k.interface, k.public_key FROM keys k JOIN peers p "
-                                             "ON p.pid = k.pid WHERE p.peer_id = ?", (peer_id,)):
-            yield str(ifname), str(key)
 
 
 def _increase(k: _Key, rx: int, tx: int) -> tuple[int, int]:
@@ -458,7 +398,3 @@ def _increase(k: _Key, rx: int, tx: int) -> tuple[int, int]:
         return rx, tx
     return rx - k.rx, tx - k.tx
 
-
-def _ceil(value: float) -> int:
-    whole = int(value)
-    return whole if whole == value else whole + 1
