@@ -21,7 +21,8 @@ from wgtui.monitor import PeerRow
 from wgtui.ui import keymap
 from wgtui.ui.columns import CellContext, Cells, Layout, fit, layout
 from wgtui.ui.peer_rows import Change, PeerRows, Sort
-from wgtui.ui.widgets.peer_line import DISABLED, line_strip, look
+from wgtui.ui.widgets.peer_line import line_strip, look
+from wgtui.ui.widgets.peer_table_styles import PEER_TABLE_COMPONENTS, PEER_TABLE_CSS, part_style
 from wgtui.ui.widgets.plain_lines import finished_lines, is_plain
 from wgtui.ui.widgets.thumb_scrollbar import ThumbScrollBar
 
@@ -45,27 +46,8 @@ class PeerTable(ScrollView, can_focus=True, inherit_bindings=False):
     up front (seconds at 10,000 peers); this draws the 20-odd lines on screen.
     """
 
-    DEFAULT_CSS = """
-    PeerTable { background: $surface; overflow-x: hidden; }
-    PeerTable > .peer-table--header { text-style: bold; color: $text-muted; }
-    PeerTable > .peer-table--cursor { background: $accent 40%; }
-    PeerTable:focus > .peer-table--cursor { background: $accent; color: $text; }
-    PeerTable > .peer-table--online { color: $success; }
-    PeerTable > .peer-table--stale { color: $warning; }
-    PeerTable > .peer-table--never { color: $text-disabled; }
-    PeerTable > .peer-table--disabled { color: $text-disabled; text-style: italic; }
-    PeerTable > .peer-table--cut { text-style: reverse; }
-    PeerTable > .peer-table--dim { color: $text-muted; }
-    PeerTable > .peer-table--empty { color: $text-muted; text-style: italic; }
-    PeerTable > .peer-table--mark { color: $accent; text-style: bold; }
-    PeerTable > .peer-table--overdue { color: $error; text-style: bold; }
-    PeerTable > .peer-table--rotating { color: $accent; text-style: bold; }
-    """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "peer-table--header", "peer-table--cursor", "peer-table--online", "peer-table--stale",
-        "peer-table--never", "peer-table--dim", "peer-table--empty", "peer-table--mark", "peer-table--overdue",
-        "peer-table--rotating", "peer-table--disabled", "peer-table--cut",
-    }
+    DEFAULT_CSS = PEER_TABLE_CSS
+    COMPONENT_CLASSES: ClassVar[set[str]] = PEER_TABLE_COMPONENTS
     # Space marks a peer (the dashboard's key), so it is not page down here; nothing scrolls sideways (the columns
     # fit the width), so ScrollView's left/right/ctrl+home… bindings are not inherited: help lists only what works.
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.TABLE)
@@ -220,23 +202,8 @@ class PeerTable(ScrollView, can_focus=True, inherit_bindings=False):
         walks the ancestors' backgrounds). `focus` is part of the key: the cursor line looks different then."""
         key = (part, status, cursor, focus)
         style = self._styles.get(key)
-        if style is None and part == "cut":
-            # Laid over a cell's own style (dim, cursor…): only what marks the cut, nothing that would undo those.
-            style = self._styles[key] = self.get_component_rich_style("peer-table--cut")
         if style is None:
-            base = self.rich_style
-            if part == "state":
-                assert status is not None
-                style = base + self.get_component_rich_style(f"peer-table--{status}")
-            elif part == "cell":
-                style = base + (self.get_component_rich_style("peer-table--dim") if status is PeerStatus.NEVER
-                                else self.get_component_rich_style("peer-table--disabled") if status == DISABLED
-                                else Style())
-            else:
-                style = base + self.get_component_rich_style(f"peer-table--{part}")
-            if cursor:
-                style += self.get_component_rich_style("peer-table--cursor")
-            self._styles[key] = style
+            style = self._styles[key] = part_style(self, part, status, cursor)
         return style
 
     # -- cursor ----------------------------------------------------------------------------------------------
