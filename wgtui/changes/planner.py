@@ -14,7 +14,7 @@ from wgtui.changes.recheck import basis_of
 from wgtui.client_config import ClientConfig, client_config_path
 from wgtui.client_sync import client_addresses, follow
 from wgtui.conf import Document
-from wgtui.conf.check import check_and_parse, errors, format_findings
+from wgtui.conf.check import Finding, check_and_parse, errors, format_findings
 from wgtui.conf.errors import ValidationError
 from wgtui.conf.meta import KEY_CREATED, format_meta, stamp
 from wgtui.conf.validate import (
@@ -29,6 +29,24 @@ from wgtui.lifecycle.policy import PolicyFieldError, policy_items
 from wgtui.model import KEEP, InterfaceState, PeerUpdate, Unchanged
 from wgtui.settings import ClientSettings
 from wgtui.store import check_directory, fingerprint, read_bytes
+
+_LAST_PARSE: tuple[bytes, str | None, list[Finding], Document | None] | None = None
+"""The last file parsed for a plan, with its interface's key and what the check found. The dashboard makes a
+planner for every change on the same file: reading it again under the lock is needed, parsing the same bytes
+again is not (0.25-0.38 s at 10,000 peers). Documents are never changed in place (every edit makes a new one), so
+sharing one is safe."""
+
+
+def _parsed(raw: bytes, interface_public_key: str | None) -> tuple[list[Finding], Document | None]:
+    """check_and_parse's errors and document for `raw`: one parse serves the check and the plans; a change needs
+    the check's errors only, not its warnings."""
+    global _LAST_PARSE
+    last = _LAST_PARSE
+    if last is not None and last[1] == interface_public_key and last[0] == raw:
+        return list(last[2]), last[3]
+    findings, doc = check_and_parse(raw, interface_public_key=interface_public_key, errors_only=True)
+    _LAST_PARSE = (raw, interface_public_key, list(findings), doc)
+    return findings, doc
 
 
 class Planner:
@@ -54,9 +72,7 @@ class Planner:
                                 f"interface in step, so it needs one: write it from the running interface with "
                                 f"`wgtui init {ifname}`, or say where it is (--config FILE, --config-dir DIR).")
         self.runtime: InterfaceState | None = self.backend.read(ifname) if self.backend is not None else None
-        # One parse serves the check and the plans; a change needs the check's errors only, not its warnings.
-        findings, doc = check_and_parse(raw, interface_public_key=self.runtime.public_key if self.runtime else None,
-                                        errors_only=True)
+        findings, doc = _parsed(raw, self.runtime.public_key if self.runtime else None)
         if errors(findings) or doc is None:
             raise ChangeRefused(f"{config_path} has errors that wg-quick would refuse, so wgtui changes nothing in "
                                 "it (`wgtui check` shows them again):\n"
