@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from rich.text import Text
-from textual.worker import Worker, WorkerFailed
 
 from wgtui import fmt, keys
 from wgtui.backends.base import BackendError
@@ -33,13 +31,13 @@ from wgtui.ui.dialogs.diff_preview import Choice, DiffPreview
 from wgtui.ui.dialogs.peer_form import FormValues, PeerForm, PeerRequest, form_context
 from wgtui.ui.dialogs.sync import SyncScreen, drift_items
 from wgtui.ui.disabled_rows import DISABLED_GLYPH, is_disabled
+from wgtui.ui.flow_runner import FlowRunner
 from wgtui.ui.operation_flows import OperationFlows
 from wgtui.ui.rotation_flows import RotationFlows
 
 if TYPE_CHECKING:
     from wgtui.ui.app import WgtuiApp
 
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -75,22 +73,22 @@ class Dashboard(Protocol):
     def clear_marks(self, ifname: str) -> None: ...
 
 
-class ChangeFlows:
+class ChangeFlows(FlowRunner):
     """One change at a time, each a linear async flow in a worker: screens are awaited, blocking calls
     (planning, applying, rotation steps) run in thread workers, so the dashboard keeps updating."""
 
+    refusals = REFUSALS
+
     def __init__(self, app: WgtuiApp, dashboard: Dashboard) -> None:
-        self.app = app
+        super().__init__(app)
+        self.app: WgtuiApp = app
         self.dashboard = dashboard
-        self.busy = False
         self.lock = threading.Lock()
         """Held around every change the app makes (flows, rotation sessions, finishing rotations seen handshaking):
         the config's lock refuses a second holder at once, even another thread of this process."""
         self.rotations = RotationFlows(self)
         self.operations = OperationFlows(self)
         self.last_result: ApplyResult | None = None
-        self.failure: BaseException | None = None
-        """An unexpected error that ended a flow (shown to the user; tests assert there is none)."""
 
     @property
     def config_dir(self) -> Path:
@@ -145,36 +143,7 @@ class ChangeFlows:
         """At start: complete or undo changes that a kill -9 or a crash interrupted (read-only: only say so)."""
         self._start(self._recover(configs, read_only), "recover")
 
-    def _start(self, flow: Coroutine[Any, Any, None], name: str) -> None:
-        if self.busy:
-            flow.close()
-            self.app.notify("Another change is still open: finish or cancel it first.", severity="warning")
-            return
-        self.busy = True
-        self.app.run_worker(self._guarded(flow), name=f"change-{name}", group="change", exit_on_error=False)
-
-    async def _guarded(self, flow: Coroutine[Any, Any, None]) -> None:
-        try:
-            await flow
-        except REFUSALS as exc:
-            self.app.notify(str(exc), title="Not possible", severity="error", markup=False, timeout=12)
-        except Exception as exc:
-            log.exception("change flow failed")
-            self.failure = exc
-            self.app.notify(f"Unexpected error; nothing more was done: {exc!r}", severity="error", markup=False,
-                            timeout=20)
-        finally:
-            self.busy = False
-
     # -- helpers ---------------------------------------------------------------------------------------------
-
-    async def thread(self, fn: Callable[[], R], name: str) -> R:
-        """Run a blocking call in a thread worker and return its result (or raise its exception)."""
-        worker: Worker[R] = self.app.run_worker(fn, name=name, group="change-io", thread=True, exit_on_error=False)
-        try:
-            return await worker.wait()
-        except WorkerFailed as failed:
-            raise failed.error from None
 
     def locked(self, fn: Callable[[], R]) -> R:
         """Blocking: `fn` while holding the app's change lock (one change at a time, whoever starts it)."""
@@ -199,9 +168,6 @@ class ChangeFlows:
             raise ChangeRefused(f"Nothing was changed: {ifname} has no config file ({path}), and wgtui changes a peer "
                                 "in the file and on the interface together.")
         return await self.thread(lambda: self.planner_now(ifname), "planner")
-
-    def cancelled(self) -> None:
-        self.app.notify("Cancelled: nothing was changed.", timeout=3)
 
     def select(self, ifname: str, key: str) -> None:
         self.dashboard.select_when_seen = (ifname, key)

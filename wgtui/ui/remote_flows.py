@@ -8,13 +8,10 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual.app import App
-from textual.worker import Worker, WorkerFailed
 
 from wgtui import fmt, keys
 from wgtui.model import Unchanged
@@ -27,30 +24,28 @@ from wgtui.ui.dialogs.new_expiry import new_expiry_if_expired
 from wgtui.ui.dialogs.peer_form import PeerForm
 from wgtui.ui.dialogs.rotate_choice import Mode, RotateChoice
 from wgtui.ui.disabled_rows import is_disabled
+from wgtui.ui.flow_runner import FlowRunner
 from wgtui.ui.flows import Dashboard
 from wgtui.ui.rotation_flows import listed
 
-log = logging.getLogger(__name__)
-R = TypeVar("R")
 
-
-class RemoteFlows:
+class RemoteFlows(FlowRunner):
     """One change at a time on one host, each a linear flow in a worker; every call to the host runs in a thread
     worker, so the fleet view and the dashboard keep updating meanwhile."""
 
+    refusals = REFUSALS
+    worker_prefix = "remote"
+
     def __init__(self, app: App[None], dashboard: Dashboard, changes: RemoteChanges, *,
                  refresh: Callable[[], None], clock: Callable[[], float]) -> None:
-        self.app = app
+        super().__init__(app)
         self.clock = clock
         self.dashboard = dashboard
         self.changes = changes
         self.host = changes.host.name
         self.refresh = refresh
         """Ask the fleet for a tick now (a change was applied: the dashboard shows it at once)."""
-        self.busy = False
         self.last_result: RemoteResult | None = None
-        self.failure: BaseException | None = None
-        """An unexpected error that ended a flow (shown to the user; tests assert there is none)."""
 
     # -- entry points ----------------------------------------------------------------------------------------
 
@@ -94,40 +89,11 @@ class RemoteFlows:
         """A change the remote dashboard leaves to the command line: the sentence says which command does it."""
         self.app.notify(sentence, title="Not from the fleet view", severity="warning", timeout=10, markup=False)
 
-    def _start(self, flow: Coroutine[Any, Any, None], name: str) -> None:
-        if self.busy:
-            flow.close()
-            self.app.notify("Another change is still open: finish or cancel it first.", severity="warning")
-            return
-        self.busy = True
-        self.app.run_worker(self._guarded(flow), name=f"remote-{name}", group="change", exit_on_error=False)
-
-    async def _guarded(self, flow: Coroutine[Any, Any, None]) -> None:
-        try:
-            await flow
-        except REFUSALS as exc:
-            self.app.notify(str(exc), title=f"Not possible on {self.host}", severity="error", markup=False,
-                            timeout=12)
-        except Exception as exc:
-            log.exception("remote change flow failed")
-            self.failure = exc
-            self.app.notify(f"Unexpected error; nothing more was done: {exc!r}", severity="error", markup=False,
-                            timeout=20)
-        finally:
-            self.busy = False
+    @property
+    def refused_title(self) -> str:
+        return f"Not possible on {self.host}"
 
     # -- helpers ---------------------------------------------------------------------------------------------
-
-    async def thread(self, fn: Callable[[], R], name: str) -> R:
-        """A blocking call (one request to the host) in a thread worker; its result, or its exception."""
-        worker: Worker[R] = self.app.run_worker(fn, name=name, group="change-io", thread=True, exit_on_error=False)
-        try:
-            return await worker.wait()
-        except WorkerFailed as failed:
-            raise failed.error from None
-
-    def cancelled(self) -> None:
-        self.app.notify("Cancelled: nothing was changed.", timeout=3)
 
     def select(self, ifname: str, key: str) -> None:
         self.dashboard.select_when_seen = (ifname, key)

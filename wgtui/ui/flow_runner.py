@@ -1,0 +1,67 @@
+"""Provides FlowRunner: one change flow at a time on an app, run in a worker, its refusals told as they are."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from textual.app import App
+from textual.worker import Worker, WorkerFailed
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+
+
+class FlowRunner:
+    """The part the local dashboard's flows and a remote host's share: a second change is refused while one is
+    open, a refusal is shown as said, and an unexpected error ends the flow, is kept (tests assert there is none)
+    and shown."""
+
+    refusals: tuple[type[BaseException], ...] = ()
+    """What a change can be refused with: said as it is, nothing was changed."""
+    worker_prefix = "change"
+    """Names the flow's worker and its log line."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+        self.busy = False
+        self.failure: BaseException | None = None
+        """An unexpected error that ended a flow (shown to the user; tests assert there is none)."""
+
+    @property
+    def refused_title(self) -> str:
+        return "Not possible"
+
+    def _start(self, flow: Coroutine[Any, Any, None], name: str) -> None:
+        if self.busy:
+            flow.close()
+            self.app.notify("Another change is still open: finish or cancel it first.", severity="warning")
+            return
+        self.busy = True
+        self.app.run_worker(self._guarded(flow), name=f"{self.worker_prefix}-{name}", group="change",
+                            exit_on_error=False)
+
+    async def _guarded(self, flow: Coroutine[Any, Any, None]) -> None:
+        try:
+            await flow
+        except self.refusals as exc:
+            self.app.notify(str(exc), title=self.refused_title, severity="error", markup=False, timeout=12)
+        except Exception as exc:
+            log.exception("%s flow failed", self.worker_prefix)
+            self.failure = exc
+            self.app.notify(f"Unexpected error; nothing more was done: {exc!r}", severity="error", markup=False,
+                            timeout=20)
+        finally:
+            self.busy = False
+
+    async def thread(self, fn: Callable[[], R], name: str) -> R:
+        """A blocking call in a thread worker; its result, or its exception."""
+        worker: Worker[R] = self.app.run_worker(fn, name=name, group="change-io", thread=True, exit_on_error=False)
+        try:
+            return await worker.wait()
+        except WorkerFailed as failed:
+            raise failed.error from None
+
+    def cancelled(self) -> None:
+        self.app.notify("Cancelled: nothing was changed.", timeout=3)
