@@ -49,19 +49,8 @@ _DISABLED_LINE = re.compile(r"\n[ \t]*#\[disabled\]")
 
 
 def _disabled_lines(doc: BaseDocument) -> list[int] | None:
-    """0-based indices of the `#[disabled]` lines, found with one regex over the text; None when the document's
-    lines are not all as a parse makes them (then only a loop over them can tell)."""
-    if not doc._plain:
-        return None
-    text = "\n" + doc._body
-    out = []
-    line, pos = 0, 1
-    for match in _DISABLED_LINE.finditer(text):
-        start = match.start() + 1  # where the line begins in `text`
-        line += text.count("\n", pos, start)
-        pos = start
-        out.append(line)
-    return out
+    """0-based indices of the `#[disabled]` lines (None: see BaseDocument.lines_found)."""
+    return doc.lines_found(_DISABLED_LINE)
 
 
 def _runs(lines: tuple[Line, ...], found: list[int] | None = None) -> list[tuple[int, int]]:

@@ -128,6 +128,22 @@ class BaseDocument:
         lines = self._lines
         return "".join(chain.from_iterable(zip(map(_TEXT, lines), map(_EOL, lines), strict=True)))
 
+    def lines_found(self, line_start: re.Pattern[str]) -> list[int] | None:
+        """0-based indices of the lines `line_start` finds, with one regex over the text: the pattern begins with
+        the "\\n" that ends the previous line (the first line gets one too). None when the lines are not all as a
+        parse makes them (then only a loop over them can tell)."""
+        if not self._plain:
+            return None
+        text = "\n" + self._body
+        out = []
+        line, pos = 0, 1
+        for match in line_start.finditer(text):
+            start = match.start() + 1  # where the line begins in `text`
+            line += text.count("\n", pos, start)
+            pos = start
+            out.append(line)
+        return out
+
     def to_bytes(self) -> bytes:
         return self.render().encode("utf-8")
 

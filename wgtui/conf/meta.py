@@ -116,19 +116,8 @@ _META_LINE = re.compile(r"\n[ \t\r\v\f]*#[ \t]*wgtui:")
 
 
 def _meta_lines(doc: BaseDocument) -> list[int] | None:
-    """0-based indices of the lines parse_meta reads a comment from, found with one regex over the text; None when
-    the lines are not all as a parse makes them."""
-    if not doc._plain:
-        return None
-    text = "\n" + doc._body
-    out = []
-    line, pos = 0, 1
-    for match in _META_LINE.finditer(text):
-        start = match.start() + 1  # where the line begins in `text`
-        line += text.count("\n", pos, start)
-        pos = start
-        out.append(line)
-    return out
+    """0-based indices of the lines parse_meta reads a comment from (None: see BaseDocument.lines_found)."""
+    return doc.lines_found(_META_LINE)
 
 
 def _all_meta_from(doc: BaseDocument, found: list[int]) -> dict[str, dict[str, str]]:
