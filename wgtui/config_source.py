@@ -10,6 +10,7 @@ from pathlib import Path
 from wgtui.conf import ConfError, Document, PeerView, read_peers_file
 from wgtui.conf.disabled import disabled_peers
 from wgtui.conf.meta import KEY_CREATED, all_meta, key_created, parse_stamp, rotation_marks
+from wgtui.conf.parsed import parsed
 from wgtui.lifecycle.periods import Quota
 from wgtui.lifecycle.policy import DISABLED, EXPIRES, QUOTA, disabled_meta, policy_of, read_reason
 
@@ -144,7 +145,7 @@ def load(conf: Path, peers_file: Path) -> ConfigView:
     with contextlib.suppress(OSError, ConfError):
         names.update(read_peers_file(peers_file))
     try:
-        doc = Document.read(conf)
+        doc = parsed(conf, conf.read_bytes())
     except OSError:
         return ConfigView(names=names) if names else EMPTY
     except ConfError as exc:

@@ -1,5 +1,6 @@
 """Proves the planner parses a file once for as long as its bytes stay the same (the dashboard makes a planner per
-change), and again as soon as they change, so a plan is never made on a stale document."""
+change, and its monitor reads the file too), and again as soon as they change, so a plan is never made on a stale
+document."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import pytest
 from wgtui import keys
 from wgtui.changes.plan import ChangeRefused
 from wgtui.changes.planner import Planner
+from wgtui.conf.check import check_and_parse, check_bytes
+from wgtui.conf.parsed import parsed
+from wgtui.config_source import ConfigSource
 
 
 def _config(directory: Path, peers: int) -> Path:
@@ -44,3 +48,36 @@ def test_a_file_with_errors_is_refused_every_time(tmp_path: Path) -> None:
     for _ in range(2):
         with pytest.raises(ChangeRefused, match="errors that wg-quick would refuse"):
             Planner("wg0", conf, None, file_only=True)
+
+
+def test_the_dashboards_monitor_and_its_planners_share_one_document(tmp_path: Path) -> None:
+    """The monitor reads the file again after each change; the next change's planner then parses nothing."""
+    conf = _config(tmp_path, 3)
+    source = ConfigSource(tmp_path)
+    view = source("wg0")
+    planner = Planner("wg0", conf, None, file_only=True)
+    assert all(planner.doc.find_peer(key) is peer for key, peer in view.peers.items())
+    plan = planner.add("newcomer")
+    assert plan.after is not None
+    conf.write_text(plan.after + "\n")  # new bytes (and a new size, for the monitor's stat check)
+    seen = source("wg0")
+    assert "newcomer" in seen.names.values()
+    after = Planner("wg0", conf, None, file_only=True)
+    assert after.doc is not planner.doc
+    assert all(after.doc.find_peer(key) is peer for key, peer in seen.peers.items())
+
+
+def test_the_kept_check_is_the_one_for_the_same_document_and_interface_key(tmp_path: Path) -> None:
+    """A peer holding the running interface's own key is an error only for that interface key: a kept check must
+    never answer for another key (or for warnings when only errors were asked for)."""
+    own = keys.public_key(keys.generate_private_key())
+    text = f"[Interface]\nListenPort = 51820\n\n[Peer]\nPublicKey = {own}\nAllowedIPs = 10.0.0.3/32\n".encode()
+    conf = tmp_path / "wg0.conf"
+    reads = [parsed(conf, text) for _ in range(2)]
+    assert reads[0] is reads[1]
+    for _ in range(2):
+        assert check_and_parse(text, errors_only=True, parse=lambda data: parsed(conf, data))[0] == []
+        found, _doc = check_and_parse(text, interface_public_key=own, errors_only=True,
+                                      parse=lambda data: parsed(conf, data))
+        assert [f.code for f in found] == ["own-public-key"]
+    assert check_and_parse(text, parse=lambda data: parsed(conf, data))[0] == check_bytes(text)

@@ -19,7 +19,7 @@ from wgtui.lifecycle.policy import EXPIRES, QUOTA
 
 @dataclass(frozen=True)
 class FormFacts:
-    owners: Mapping[ipalloc.Network, tuple[str, str]]
+    owners: Mapping[ipalloc.Prefix, tuple[str, str]]
     """Every allowed-IP prefix other peers hold -> (public key, name): duplicates are refused as you type."""
     taken_names: frozenset[str]
     allowed_ips: str
@@ -38,7 +38,7 @@ class FormFacts:
 def form_facts(planner: Planner, public_key: str | None = None) -> FormFacts:
     """Blocking (reads every peer): call it from a thread."""
     exclude = [public_key] if public_key else []
-    owners = planner.prefix_owners(exclude)
+    owners = planner.index.owned(exclude)
     peers = planner.peers()
     names = frozenset(p.name for p in peers if p.name and p.public_key != public_key)
     in_use = frozenset(p.public_key for p in peers)
@@ -69,7 +69,7 @@ def facts_to_json(facts: FormFacts, planner: Planner) -> dict[str, Any]:
     return {
         "interface": planner.ifname, "config": str(planner.config_path),
         "convention": planner.doc.naming.convention.value,
-        "owners": [[str(net), key, name] for net, (key, name) in facts.owners.items()],
+        "owners": [[ipalloc.format_prefix(net), key, name] for net, (key, name) in facts.owners.items()],
         "taken_names": sorted(facts.taken_names), "keys_in_use": sorted(facts.keys_in_use),
         "allowed_ips": facts.allowed_ips, "allowed_ips_note": facts.allowed_ips_note,
         "peer": None if peer is None else {

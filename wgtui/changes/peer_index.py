@@ -141,7 +141,7 @@ class PeerIndex:
                           exclude: Iterable[str]) -> tuple[list[str], list[str]]:
         """Refuse a prefix another peer has (it would silently move); warn on containment; note routes."""
         taken = self.owned(exclude)
-        _refuse_taken(ips, taken, owner)
+        refuse_taken_prefixes(ips, taken, owner)
         warnings: list[str] = []
         for ip in ips:
             net = ipalloc.prefix_of(ip)
@@ -203,8 +203,8 @@ def refuse_taken(ips: Iterable[str], owners: Mapping[ipalloc.Network, tuple[str,
             _taken(str(net), owners[net], owner)
 
 
-def _refuse_taken(ips: Iterable[str], owners: Mapping[ipalloc.Prefix, tuple[str, str]], owner: str) -> None:
-    """`refuse_taken` with integer prefixes."""
+def refuse_taken_prefixes(ips: Iterable[str], owners: Mapping[ipalloc.Prefix, tuple[str, str]], owner: str) -> None:
+    """`refuse_taken` with integer prefixes (what PeerIndex.owned gives: no ipaddress object per peer)."""
     for ip in ips:
         net = ipalloc.prefix_of(ip)
         if net in owners:

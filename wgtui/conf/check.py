@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -97,22 +98,38 @@ def check_bytes(data: bytes, *, interface_public_key: str | None = None) -> list
     return check_and_parse(data, interface_public_key=interface_public_key)[0]
 
 
-def check_and_parse(data: bytes, *, interface_public_key: str | None = None,
-                    errors_only: bool = False) -> tuple[list[Finding], Document | None]:
+def check_and_parse(data: bytes, *, interface_public_key: str | None = None, errors_only: bool = False,
+                    parse: Callable[[bytes], Document] = Document.from_bytes) -> tuple[list[Finding], Document | None]:
     """`check_bytes`, and the document it parsed (None when the file does not parse): a caller that goes on to use
     the file parses it once. With `errors_only`, the warnings are neither worked out nor returned (what a change
-    needs to know: the errors are exactly those of `check_bytes`)."""
+    needs to know: the errors are exactly those of `check_bytes`). `parse` may give a document parsed before from
+    the same bytes (conf.parsed); the findings on the document checked last are then kept too."""
     found = _encoding_findings(data)
     doc = None
     if not found:
         try:
-            doc = Document.from_bytes(data)
+            doc = parse(data)
         except ParseError as err:
             found = [Finding(Severity.ERROR, err.line, "parse", err.reason)]
         else:
-            with no_gc():
-                found = _Checker(doc, interface_public_key, warnings=not errors_only).run()
+            found = _checked(doc, interface_public_key, errors_only)
     return sorted(found, key=lambda f: (f.line is not None, f.line or 0)), doc
+
+
+_last_check: tuple[weakref.ref[Document], str | None, bool, tuple[Finding, ...]] | None = None
+"""The document checked last (weakly: it stays only while someone uses it), how, and what was found. A dashboard
+checks the same document for every change it plans while the file is unchanged (0.03-0.1 s at 10,000 peers)."""
+
+
+def _checked(doc: Document, interface_public_key: str | None, errors_only: bool) -> list[Finding]:
+    global _last_check
+    last = _last_check
+    if last is not None and last[0]() is doc and last[1:3] == (interface_public_key, errors_only):
+        return list(last[3])
+    with no_gc():
+        found = _Checker(doc, interface_public_key, warnings=not errors_only).run()
+    _last_check = (weakref.ref(doc), interface_public_key, errors_only, tuple(found))
+    return found
 
 
 def _encoding_findings(data: bytes) -> list[Finding]:

@@ -16,7 +16,7 @@ from wgtui import ipalloc, keys
 from wgtui.backends.base import BackendError
 from wgtui.changes import ChangeRefused, Plan, Planner
 from wgtui.changes.form_facts import form_facts
-from wgtui.changes.planner import refuse_taken
+from wgtui.changes.peer_index import refuse_taken_prefixes
 from wgtui.conf import ConfError, PeerView, ValidationError
 from wgtui.conf.document import BaseDocument
 from wgtui.conf.meta import meta_line, parse_meta
@@ -29,7 +29,7 @@ from wgtui.remote.ssh import HostError
 from wgtui.settings import ClientSettings
 from wgtui.store import StoreError
 
-Owners = Mapping[ipalloc.Network, tuple[str, str]]
+Owners = Mapping[ipalloc.Prefix, tuple[str, str]]
 REFUSALS = (ChangeRefused, ConfError, StoreError, BackendError, HostError)
 """What a change can be refused with, here or by a remote host's agent: said as it is, nothing was changed."""
 P = TypeVar("P")
@@ -107,9 +107,9 @@ def block_meta(doc: BaseDocument, public_key: str | None) -> dict[str, str]:
 
 def context_from_json(data: Mapping[str, Any], host: str) -> tuple[FormContext, ClientSettings]:
     """The form's context and the client settings from a remote agent's `context` answer (facts_to_json)."""
-    owners: dict[ipalloc.Network, tuple[str, str]] = {}
+    owners: dict[ipalloc.Prefix, tuple[str, str]] = {}
     for net, key, name in data["owners"]:
-        owners[ipalloc.network(str(net))] = (str(key), str(name or ""))
+        owners[ipalloc.prefix_of(str(net))] = (str(key), str(name or ""))
     peer = data.get("peer")
     keepalive = peer.get("keepalive") if peer else None
     form_peer = None if not peer else FormPeer(
@@ -244,7 +244,7 @@ class Check(Validator):
 
 def refuse_duplicates(ips: tuple[str, ...], owners: Owners) -> None:
     """The Planner's exact-duplicate rule, checked per keystroke against prefixes gathered once."""
-    refuse_taken(ips, owners, "this peer")
+    refuse_taken_prefixes(ips, owners, "this peer")
 
 
 def is_public_key(text: str) -> bool:
