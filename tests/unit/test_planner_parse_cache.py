@@ -55,13 +55,14 @@ def test_the_dashboards_monitor_and_its_planners_share_one_document(tmp_path: Pa
     conf = _config(tmp_path, 3)
     source = ConfigSource(tmp_path)
     view = source("wg0")
+    assert view.peers is not None
     planner = Planner("wg0", conf, None, file_only=True)
     assert all(planner.doc.find_peer(key) is peer for key, peer in view.peers.items())
     plan = planner.add("newcomer")
     assert plan.after is not None
     conf.write_text(plan.after + "\n")  # new bytes (and a new size, for the monitor's stat check)
     seen = source("wg0")
-    assert "newcomer" in seen.names.values()
+    assert seen.peers is not None and "newcomer" in seen.names.values()
     after = Planner("wg0", conf, None, file_only=True)
     assert after.doc is not planner.doc
     assert all(after.doc.find_peer(key) is peer for key, peer in seen.peers.items())
