@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import get_character_cell_size
 
-from wgtui.ui.screen_diff import ScreenDiff
+from wgtui.ui.screen_diff import ScreenDiff, _sizes
 
 W, H = 12, 5
 _TOKEN = re.compile(r"\x1b\[(\d+);(\d+)H|\x1b\[([0-9;]*)m|(\r?\n)|\x1b[^a-zA-Z]*[a-zA-Z]|(.)", re.DOTALL)
@@ -123,3 +123,22 @@ def test_what_is_not_understood_goes_through_and_resets() -> None:
     assert diff.feed(frame) == ""
     odd = "\x1b[1;1He\u0301"  # a combining mark: not a frame this filter handles
     assert diff.feed(odd) == odd
+
+
+def _reference_sizes(text: str) -> tuple[int, ...] | None:
+    """_sizes as it was: every character looked at."""
+    if text.isascii():
+        return None if text.isprintable() else (0,)
+    sizes = tuple(get_character_cell_size(char) for char in text)
+    return None if all(size == 1 for size in sizes) else sizes
+
+
+_CHARS = st.sampled_from(list("ab 1·●↓↑○◆↻⊘▁▂▃█世界é\u0301\x07\u00ad\u200b"))
+
+
+@given(st.lists(st.text(_CHARS, min_size=1, max_size=12), min_size=1, max_size=30))
+@settings(max_examples=200)
+def test_cell_sizes_of_text_runs_equal_a_look_at_every_character(texts: list[str]) -> None:
+    """The table of narrow characters learnt from earlier runs never changes what a run's sizes are."""
+    for text in texts:
+        assert _sizes.__wrapped__(text) == _reference_sizes(text)

@@ -22,12 +22,23 @@ _HARMLESS = re.compile(r"\x1b\[\?(?!1049|1047|47)[0-9;]*[hl]|\x1b\[[0-9;?]*\$p|\
 visibility), queries, titles, keypad modes."""
 
 
+_NARROW: dict[int, None] = {}
+"""Printable non-ASCII characters seen to take one cell (`●`, `·`, `↓`, the sparkline's blocks), as a str.translate
+table that deletes them: a text run without any other non-ASCII character needs no per-character look."""
+
+
 @lru_cache(maxsize=4096)
 def _sizes(text: str) -> tuple[int, ...] | None:
     """Cell widths of each character of a text run, or None when every one is one cell (the common case)."""
     if text.isascii():
         return None if text.isprintable() else (0,)
+    rest = text.translate(_NARROW)
+    if rest.isascii() and rest.isprintable():
+        return None
     sizes = tuple(get_character_cell_size(char) for char in text)
+    if len(_NARROW) < 4096:
+        _NARROW.update((ord(char), None) for char, size in zip(text, sizes, strict=True)
+                       if size == 1 and not char.isascii() and char.isprintable())
     return None if all(size == 1 for size in sizes) else sizes
 
 
