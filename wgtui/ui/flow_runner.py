@@ -57,11 +57,20 @@ class FlowRunner:
 
     async def thread(self, fn: Callable[[], R], name: str) -> R:
         """A blocking call in a thread worker; its result, or its exception."""
-        worker: Worker[R] = self.app.run_worker(fn, name=name, group="change-io", thread=True, exit_on_error=False)
+        # The worker never holds the call or its result: a finished Worker is freed only by the cyclic collector,
+        # and what it held (a planner of 10,000 peers and its document's index) would wait for a full collection.
+        job, out = [fn], []
+
+        def run() -> None:
+            out.append(job.pop()())
+
+        worker: Worker[None] = self.app.run_worker(run, name=name, group="change-io", thread=True,
+                                                   exit_on_error=False)
         try:
-            return await worker.wait()
+            await worker.wait()
         except WorkerFailed as failed:
             raise failed.error from None
+        return out.pop()
 
     def cancelled(self) -> None:
         self.app.notify("Cancelled: nothing was changed.", timeout=3)
