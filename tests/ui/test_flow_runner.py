@@ -20,13 +20,13 @@ async def test_a_thread_calls_result_is_freed_without_the_cyclic_collector() -> 
     app: App[None] = App()
     async with app.run_test() as pilot:
         runner = FlowRunner(app)
-        made = Big()
-        gone = weakref.ref(made)
-        got = await runner.thread(lambda: made, "make")
-        assert got is made
+        box = [Big()]
+        gone = weakref.ref(box[0])
+        got = await runner.thread(box.pop, "make")
+        assert got is gone() and not box
         gc.disable()
         try:
-            del made, got
+            del got
             await pilot.pause()
             assert gone() is None
         finally:
