@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.pipeline_fixtures import ALICE, BOB, BOB_PSK, server
-from wgtui import store
+from wgtui import ownfiles, store
 from wgtui.changes import Planner, transaction
 from wgtui.model import PeerState
 
@@ -96,7 +96,7 @@ def test_changed_on_disk_is_refused_and_nothing_applied(tmp_path: Path) -> None:
 def test_a_second_wgtui_holding_the_lock_is_refused(tmp_path: Path) -> None:
     backend, path = server(tmp_path)
     plan = Planner("wg0", path, backend).add("carol", allowed_ips="10.8.0.7/32")
-    with store.locked(path):
+    with ownfiles.locked(path):
         result = transaction.run(plan, backend)
     assert not result.ok and "another wgtui is changing" in result.message and backend.applied == []
     assert transaction.run(plan, backend).ok  # the lock is released

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from wgtui.compat import UTC, StrEnum
-from wgtui.store import StoreError, append_line, audit_user
+from wgtui.ownfiles import append_line, audit_user
+from wgtui.store import StoreError
 
 AUDIT_LOG = "wgtui-audit.log"
 

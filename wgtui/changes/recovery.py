@@ -20,11 +20,11 @@ from wgtui.changes.journal import Journal
 from wgtui.changes.transaction import restore_clients, write_clients
 from wgtui.compat import StrEnum
 from wgtui.model import PeerUpdate
+from wgtui.ownfiles import locked
 from wgtui.store import (
     StoreError,
     check_directory,
     fingerprint,
-    locked,
     read_bytes,
     read_regular,
     resolve_target,

@@ -17,14 +17,13 @@ from wgtui.changes.journal import ClientFile, Journal
 from wgtui.changes.plan import Plan
 from wgtui.conf import ConfError, Document
 from wgtui.model import KEEP, InterfaceState, PeerUpdate
+from wgtui.ownfiles import audit_user, locked
 from wgtui.store import (
     StoreError,
-    audit_user,
     check_directory,
     check_unchanged,
     ensure_private_dir,
     fingerprint,
-    locked,
     read_regular,
     remove_file,
     replace_with_backup,
