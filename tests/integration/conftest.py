@@ -1,34 +1,12 @@
-"""Provides the namespace-lab fixtures of the integration tests, and a summary of the timings they measured."""
+"""Provides a summary of the timings the integration tests measured (their namespace lab is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-from tests import netns
-
 _timings: list[str] = []
-
-
-@pytest.fixture(scope="session")
-def _swept() -> None:
-    """Once per run, before the first lab: remove what crashed runs left (dead sockets, orphan namespaces)."""
-    if netns.skip_reason() is None:
-        netns.sweep()
-
-
-@pytest.fixture
-def lab(_swept: None) -> Iterator[netns.Lab]:
-    """A fresh lab per test; its namespaces, daemons and sockets are removed even when the test fails."""
-    reason = netns.skip_reason()
-    if reason:
-        pytest.skip(reason)
-    lab = netns.Lab()
-    try:
-        yield lab
-    finally:
-        lab.close()
 
 
 @pytest.fixture

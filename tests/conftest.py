@@ -1,0 +1,30 @@
+"""Provides the namespace lab that the live tests (integration, lifecycle) share: wireguard-go in namespaces the
+tests create, swept once per run and removed after each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests import netns
+
+
+@pytest.fixture(scope="session")
+def _swept() -> None:
+    """Once per run, before the first lab: remove what crashed runs left (dead sockets, orphan namespaces)."""
+    if netns.skip_reason() is None:
+        netns.sweep()
+
+
+@pytest.fixture
+def lab(_swept: None) -> Iterator[netns.Lab]:
+    """A fresh lab per test; its namespaces, daemons and sockets are removed even when the test fails."""
+    reason = netns.skip_reason()
+    if reason:
+        pytest.skip(reason)
+    lab = netns.Lab()
+    try:
+        yield lab
+    finally:
+        lab.close()
