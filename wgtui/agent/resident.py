@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import signal
 import sqlite3
 import sys
 import time
@@ -84,6 +85,10 @@ class Resident:
         self.emitted = 0
         self.metrics_text = ""
         self.stop_signal: int | None = None
+        self.hup_reloads = False
+        """SIGHUP asks for a reload instead of a stop (the resident service: systemd's `reload`). Not for `--stdio`,
+        where SIGHUP is the admin's dropped ssh session."""
+        self.reload_asked = False
         """A signal that arrived while a change ran: the loop stops after this pass."""
         self._said: dict[str, float] = {}
         self._refused: dict[tuple[str, str, str], tuple[object, float]] = {}
@@ -209,7 +214,7 @@ class Resident:
         finally:
             signum = interrupts.take()
             if signum is not None:
-                self.stop_signal = signum
+                self.signalled(signum)
         for step in result.steps:
             if "could not be recorded" in step:
                 self.say(f"{w.ifname}: {step}", now)
@@ -240,7 +245,7 @@ class Resident:
         finally:
             signum = interrupts.take()
             if signum is not None:
-                self.stop_signal = signum
+                self.signalled(signum)
         rows = json.loads(out.getvalue() or '{"rotations": []}')["rotations"]
         done = [r for r in rows if r["state"] == "done"]
         for row in done:
@@ -253,6 +258,20 @@ class Resident:
             w.forget_usage()
             w.refresh_totals(self.ledger)
         return bool(done)
+
+    def signalled(self, signum: int) -> None:
+        """A signal arrived (or waited out a change): SIGHUP asks for a reload when `hup_reloads`, any other
+        signal stops the agent after this pass."""
+        if signum == signal.SIGHUP and self.hup_reloads:
+            self.reload_asked = True
+        else:
+            self.stop_signal = signum
+
+    def set_targets(self, targets: list[Target]) -> None:
+        """Serve these webhook targets from now on: a new one gets the events from now on, one no longer configured
+        is forgotten with its queue (Outbox.sync_targets)."""
+        self.outbox.sync_targets([t.url for t in targets])
+        self.targets = targets
 
     def _metrics(self, now: float) -> None:
         peers = [m for w in self.watched.values() for m in w.metrics(self.ledger, now)]

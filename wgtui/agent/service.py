@@ -3,6 +3,7 @@ notifications, webhook delivery and the metrics server; and `--once`, one pass f
 
 # SIGTERM or SIGINT between passes ends the sleep at once; during a change the signal waits (wgtui.interrupts)
 # until the change is done or undone, then the loop ends. Either way agent.stopped is queued and the exit is 0.
+# SIGHUP reloads the webhook targets (systemd's ExecReload), before the next pass.
 
 from __future__ import annotations
 
@@ -60,11 +61,30 @@ class Service:
         self.delivery = delivery
         self.server = server
         self._sleeping = False
+        resident.hup_reloads = True
 
     def _on_signal(self, signum: int) -> None:
-        self.resident.stop_signal = signum
+        self.resident.signalled(signum)
         if self._sleeping:
-            raise interrupts.Interrupted(signum)  # ends the sleep; caught there
+            raise interrupts.Interrupted(signum)  # ends the sleep (for a reload too: it is done at once); caught there
+
+    def reload(self) -> None:
+        """SIGHUP (`systemctl reload`): read the webhook targets of wgtui.json again. A file that cannot be read
+        leaves the targets as they were, and says why."""
+        r = self.resident
+        r.reload_asked = False
+        try:
+            targets = webhook_targets(r.config.config_dir)
+        except (WebhookError, StoreError) as exc:
+            r.error(f"reload: {exc} The webhook targets stay as they were.")
+            return
+        r.set_targets(targets)
+        if self.delivery is not None:
+            self.delivery.retarget(targets)
+        elif targets:
+            self.delivery = Delivery(db.db_path(r.config.state_dir), targets)
+            self.delivery.start()
+        r.note(f"reloaded {SETTINGS_FILE}: {len(targets)} webhook target{'s' if len(targets) != 1 else ''}")
 
     def _sleep(self, seconds: float) -> None:
         try:
@@ -85,6 +105,8 @@ class Service:
                 self.delivery.start()
             ready = False
             while r.stop_signal is None:
+                if r.reload_asked:
+                    self.reload()
                 began = time.time()
                 r.run_pass(began)
                 if self.delivery is not None and r.emitted:

@@ -25,6 +25,7 @@ Wants=network-online.target
 Type=notify
 NotifyAccess=main
 ExecStart=/usr/local/bin/wgtui agent
+ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=5s
 WatchdogSec=30

@@ -282,6 +282,12 @@ class Delivery:
     def wake(self) -> None:
         self._wake.set()
 
+    def retarget(self, targets: Sequence[Target]) -> None:
+        """Deliver to these targets from the next round on (the agent reloaded wgtui.json; it has synced the
+        outbox's targets)."""
+        self.targets = list(targets)
+        self.wake()
+
     def start(self) -> None:
         if self._thread is not None:
             return
