@@ -93,3 +93,38 @@ async def test_enabling_an_expired_peer_on_a_host_asks_for_a_new_expiry_first(tm
         await pilot.press("n")
         flows = app.flows
         assert flows is not None and flows.failure is None
+
+
+async def test_a_hosts_detail_screen_shows_the_quota_use_and_history_its_agent_reads(tmp_path: Path) -> None:
+    """Quota use and the day/week/month history of a remote peer come from the host's ledger, through its agent's
+    `usage` answer: the same screen as for a local peer."""
+    from wgtui.ui.screens.peer_detail import PeerDetailScreen
+    from wgtui.ui.widgets.sparkline import Sparkline
+
+    clock = Clock()
+    app, hosts = fleet_app(clock, tmp_path)
+    a = hosts["vpn-a"]
+    with_disabled_peers(a)
+    day = [0] * 1439 + [8_000_000_000]
+    a.replies = {"usage": {"usage": {"quota": {"used": 12_000_000_000, "period_end": int(clock()) + 17 * 86400},
+                                     "history": [day, [0] * 1440], "problem": ""}}}
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(2):
+            app.tick_now()
+            clock.tick()
+        await pilot.pause()
+        await pilot.press("enter")
+        dash = await screen(pilot, HostDashboardScreen)
+        assert dash.table.select_key(OLGA)
+        await pilot.press("enter")
+        detail = await screen(pilot, PeerDetailScreen)
+        fields = detail.query_one("#detail-all", Static)
+        await until(pilot, lambda: "12.0 GB of 50 GB" in body(fields))
+        assert "quota  12.0 GB of 50 GB this month (24 %)" in body(fields)
+        await pilot.press("h")
+        rx_line = detail.query_one("#detail-spark-rx", Sparkline)
+        await until(pilot, lambda: rx_line.suffix.startswith("last day"))
+        assert rx_line.suffix == "last day: 8.0 GB · peak 8.0 GB/min" and len(rx_line.values) == 1440
+        asked = [(op, fields_) for op, fields_ in a.requests if op == "usage"]
+        assert asked[0][1] == {"interface": "wg0", "public_key": OLGA, "span": None}
+        assert {"interface": "wg0", "public_key": OLGA, "span": "day"} in [f for _, f in asked]

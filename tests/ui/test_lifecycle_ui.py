@@ -13,6 +13,7 @@ from tests.ui.helpers import body, done, fill, first_poll, screen, screen_text, 
 from wgtui.conf import Document
 from wgtui.config_source import PeerMeta, load
 from wgtui.lifecycle.ledger import Ledger
+from wgtui.lifecycle.peer_usage import QuotaUse
 from wgtui.lifecycle.periods import Period, Quota, parse_quota
 from wgtui.model import PeerState
 from wgtui.ui.dialogs.client_config import ClientConfigScreen
@@ -20,7 +21,7 @@ from wgtui.ui.dialogs.diff_preview import DiffPreview
 from wgtui.ui.dialogs.form_context import PeerRequest
 from wgtui.ui.dialogs.new_expiry import NewExpiryScreen
 from wgtui.ui.dialogs.peer_form import PeerForm
-from wgtui.ui.policy_facts import DONE, WARN, QuotaUse, disabled_words, expiry_fact, in_words, quota_fact
+from wgtui.ui.policy_facts import DONE, WARN, disabled_words, expiry_fact, in_words, quota_fact
 from wgtui.ui.screens.dashboard import DashboardScreen
 from wgtui.ui.screens.peer_detail import PeerDetailScreen
 from wgtui.ui.widgets.peer_detail import PeerDetail

@@ -181,3 +181,30 @@ def test_show_hosts_merges_each_hosts_answer_and_an_older_agent_stays_quiet(
 
     absent = host_lifecycles(SimpleNamespace(hosts=[_Host("new", agent)], each=Fleet.each), "wg9", 10.0)  # type: ignore[arg-type]
     assert absent == {"new": {"wg9": {"known": True, "peers": {}}}}  # an interface the host has not: no peers
+
+
+def test_the_usage_operation_answers_what_a_local_detail_screen_reads(tmp_path: Path) -> None:
+    """A remote host's detail screen asks the host's agent for a peer's quota use and history (RemoteChanges.usage,
+    its UsageReader): the answer is what the detail screen would read from that ledger on the host itself."""
+    from wgtui.lifecycle.peer_usage import read_usage
+    from wgtui.remote.changes import RemoteChanges
+
+    agent, backend = _agent_with_policies(tmp_path)
+    remote = RemoteChanges(_Host("vpn-a", agent))  # type: ignore[arg-type]
+    before = remote.usage("wg0", BOB, None, "day", time.time())
+    assert before.quota is None and before.history is None and "no database" in before.problem
+
+    rx_total, tx_total = _recorded(tmp_path / "state", dict(backend.read("wg0").peers))
+    now = time.time()
+    # The quota is the host's: this side passes none, the agent reads bob's 50 GB lifetime quota from its file.
+    got = remote.usage("wg0", BOB, None, "day", now)
+    there = read_usage(tmp_path / "state", "wg0", BOB, Quota(50 * 10**9, Period.LIFETIME), "day", now)
+    assert got.problem == "" and got.quota is not None and got.quota == there.quota
+    assert got.quota.used == rx_total + tx_total != 0 and got.quota.period_end is None
+    assert got.history is not None and there.history is not None
+    assert sum(got.history[0]) == sum(there.history[0]) and sum(got.history[1]) == sum(there.history[1]) != 0
+    assert remote.usage("wg0", BOB, None, None, now).history is None  # no span asked: no history read
+
+    assert "no usage span" in remote.usage("wg0", BOB, None, "year", now).problem
+    older = RemoteChanges(_Host("old", None)).usage("wg0", BOB, None, "day", now)  # type: ignore[arg-type]
+    assert older.quota is None and "no operation 'usage'" in older.problem

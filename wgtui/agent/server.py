@@ -62,6 +62,7 @@ class Agent:
             "hello": self.hello, "poll": self.poll, "plan": self.plan, "apply": self.apply,
             "session_poll": self.session_poll, "discard": self.discard, "pending": self.pending,
             "recover": self.recover, "context": self.context, "lifecycle": self.lifecycle,
+            "usage": self.usage,
         }
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -165,6 +166,22 @@ class Agent:
         now = time.time()
         found, problem = read_lifecycle(self.state_dir, wanted, now)
         return {"time": int(now), "interfaces": found, "problem": problem}
+
+    def usage(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One peer's quota use (under its quota in this host's file) and, when a span is asked, its day/week/month
+        history, from this host's ledger: what the detail screen shows of a local peer."""
+        from wgtui.lifecycle.peer_usage import SPANS, Usage, read_usage, usage_to_json
+
+        ifname, key, span = str(request["interface"]), str(request["public_key"]), request.get("span")
+        if span is not None and span not in SPANS:
+            raise ChangeRefused(f"no usage span {span!r}: one of {', '.join(SPANS)}")
+        meta = self.source(ifname).meta.get(key)
+        quota = meta.quota if meta is not None else None
+        if self.state_dir is None:
+            found = Usage(problem="no usage recorded: the agent on this host keeps no ledger")
+        else:
+            found = read_usage(self.state_dir, ifname, key, quota, span, time.time())
+        return {"usage": usage_to_json(found)}
 
     def _full(self, peer: PeerState, ids: dict[str, int]) -> list[Any]:
         """A peer in full, with its session id (a new one the first time it is sent)."""

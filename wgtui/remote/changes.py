@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from wgtui.lifecycle.peer_usage import Usage, usage_from_json
+from wgtui.lifecycle.periods import Quota
 from wgtui.remote.host import RemoteHost
 from wgtui.remote.ssh import HostError
 
@@ -99,6 +101,16 @@ class RemoteChanges:
         """What a peer form is filled from (see changes/form_facts.py); HostError when it cannot be had."""
         answer = self.host.request("context", timeout=PLAN_TIMEOUT, interface=ifname, public_key=public_key)
         return dict(answer["context"])
+
+    def usage(self, ifname: str, public_key: str, _quota: Quota | None, span: str | None, _now: float) -> Usage:
+        """A UsageReader for the host's peers: its agent reads its own ledger, under the quota of its own file and
+        in its own zone (the quota and time given here are this side's, and not used)."""
+        try:
+            answer = self.host.request("usage", timeout=PLAN_TIMEOUT, interface=ifname, public_key=public_key,
+                                       span=span)
+        except HostError as exc:
+            return Usage(problem=f"usage unknown: {exc}")
+        return usage_from_json(answer["usage"])
 
     def plan(self, argv: Sequence[str]) -> RemotePlan:
         """`argv` as after `wgtui peer` (`["add", "wg0", "laptop", "--allowed-ips", "auto"]`)."""

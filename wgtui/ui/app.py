@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -17,6 +18,7 @@ from wgtui.backends.locked import LockedBackend
 from wgtui.changes.handshake_watch import HandshakeWatch
 from wgtui.changes.transaction import Recorder, set_recorder
 from wgtui.config_source import ConfigSource
+from wgtui.lifecycle.peer_usage import read_usage
 from wgtui.lifecycle.record import recorder
 from wgtui.model import REJECT_AFTER_TIME
 from wgtui.monitor import Monitor, Update
@@ -72,7 +74,6 @@ class WgtuiApp(TerminalApp):
         self.backend = LockedBackend(backend)
         self.options = options
         self.clock = options.clock
-        self.usage_dir = options.state_dir
         """Where the detail screen reads usage from (None: nowhere)."""
         self._recorder_before: Recorder | None = None
         self.configs = RecordingConfig(ConfigSource(options.config_dir))
@@ -82,7 +83,8 @@ class WgtuiApp(TerminalApp):
         """Reads ten times a second while a young rotation waits, so its move follows the client's switch within
         about 0.1 s (the monitor's pace is a second), wherever the rotation was started."""
         view, self.prefs_problem = prefs.load(self.prefs_path) if self.prefs_path else (prefs.ViewPrefs(), None)
-        self.dashboard = DashboardScreen(options, is_demo=self.is_demo, history=self.monitor.history,
+        usage = partial(read_usage, options.state_dir) if options.state_dir is not None else None
+        self.dashboard = DashboardScreen(options, is_demo=self.is_demo, history=self.monitor.history, usage=usage,
                                          key_policy=self.key_policy, view=view, notice=self.notice)
         self.changes = ChangeFlows(self, self.dashboard)
         self._gc_paused = options.autostart and gc.isenabled()

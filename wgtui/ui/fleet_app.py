@@ -114,9 +114,10 @@ class FleetApp(TerminalApp):
             return
         name = message.host
         host_watch = self.fleet_watch.watch(name)
+        changes = RemoteChanges(host_watch.host)
         dash = HostDashboardScreen(name, self.host_options, history=host_watch.monitor.history,
-                                   key_policy=self._key_policy, view=self.view)
-        self.flows = RemoteFlows(self, dash, RemoteChanges(host_watch.host), refresh=self.fleet_watch.refresh,
+                                   key_policy=self._key_policy, view=self.view, usage=changes.usage)
+        self.flows = RemoteFlows(self, dash, changes, refresh=self.fleet_watch.refresh,
                                  clock=self.clock)
         self.host_screen = dash
         await self.push_screen(dash)

@@ -7,11 +7,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from wgtui import fmt
 from wgtui.config_source import PeerMeta
+from wgtui.lifecycle.peer_usage import QuotaUse
 from wgtui.lifecycle.periods import (
     Expiry,
     Period,
@@ -90,15 +90,6 @@ def expiry_hint(expiry: Expiry, now: float, tz: tzinfo | None = None) -> tuple[s
     if at <= now:
         return f"already passed ({when}): the agent disables the peer at once", WARN
     return f"the agent disables the peer in {in_words(at - now)} ({when})", "dim"
-
-
-@dataclass(frozen=True)
-class QuotaUse:
-    """How much of a quota the peer used in its current period, from the usage ledger."""
-
-    used: int
-    period_end: int | None
-    """When the period starts anew (None: a lifetime quota)."""
 
 
 def quota_fact(quota: Quota | None, use: QuotaUse | None, now: float, unknown: str = "") -> Fact | None:

@@ -11,6 +11,7 @@ from textual.binding import BindingType
 from textual.widgets import Input, Static
 
 from wgtui.config_source import ConfigView
+from wgtui.lifecycle.peer_usage import UsageReader
 from wgtui.monitor import InterfaceSummary, PeerRow, Update
 from wgtui.ui import keymap
 from wgtui.ui.columns import TITLES
@@ -52,8 +53,11 @@ class DashboardScreen(ChangeKeys):
                                              *keymap.read_only_bindings(keymap.DASHBOARD)]
 
     def __init__(self, options: AppOptions, *, is_demo: bool, history: History, key_policy: KeyPolicy,
-                 view: ViewPrefs | None = None, notice: str | None = None, title: str = "wgtui") -> None:
+                 view: ViewPrefs | None = None, notice: str | None = None, title: str = "wgtui",
+                 usage: UsageReader | None = None) -> None:
         super().__init__()
+        self.usage = usage
+        """Where the detail screen reads a peer's quota use and day/week/month history (None: nowhere)."""
         self.header_title = title
         """The header's first word: wgtui, or the remote host whose dashboard this is."""
         self.options = options
@@ -301,7 +305,7 @@ class DashboardScreen(ChangeKeys):
     def action_open_detail(self) -> None:
         ifname, key = self.current, self.table.cursor_key
         if ifname and key:
-            self.app.push_screen(PeerDetailScreen(ifname, lambda: self.facts(ifname, key)))
+            self.app.push_screen(PeerDetailScreen(ifname, lambda: self.facts(ifname, key), self.usage))
 
     def action_filter(self, text: str | None = None) -> None:
         box = self.query_one("#filter", Input)

@@ -8,6 +8,7 @@ from textual.binding import BindingType
 from textual.widgets import Input, Static
 
 from wgtui.durations import short_age
+from wgtui.lifecycle.peer_usage import UsageReader
 from wgtui.remote.host import Health
 from wgtui.remote.watch import HostSummary, HostUpdate
 from wgtui.ui import keymap
@@ -43,8 +44,9 @@ class HostDashboardScreen(DashboardScreen):
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.HOST)
 
     def __init__(self, host: str, options: AppOptions, *, history: History, key_policy: KeyPolicy,
-                 view: ViewPrefs | None = None) -> None:
-        super().__init__(options, is_demo=False, history=history, key_policy=key_policy, view=view, title=host)
+                 view: ViewPrefs | None = None, usage: UsageReader | None = None) -> None:
+        super().__init__(options, is_demo=False, history=history, key_policy=key_policy, view=view, title=host,
+                         usage=usage)
         self.host = host
         self.host_name = host
         self.forced_read_only = options.read_only

@@ -6,7 +6,6 @@ import asyncio
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -21,13 +20,13 @@ from textual.widgets import Footer, Static
 from wgtui import fmt
 from wgtui.drift import describe as describe_drift
 from wgtui.lifecycle.history import SPANS as SPAN_LENGTHS
+from wgtui.lifecycle.peer_usage import SPANS, Usage, UsageReader
 from wgtui.lifecycle.periods import Quota
 from wgtui.monitor import PeerRow
 from wgtui.ui import keymap
 from wgtui.ui.disabled_rows import DISABLED_GLYPH, is_disabled
 from wgtui.ui.key_age import key_facts
 from wgtui.ui.policy_facts import Fact, disabled_words, expiry_fact, quota_fact
-from wgtui.ui.usage import SPANS, Usage, read_usage
 from wgtui.ui.widgets.peer_detail import complete, traffic_suffix
 from wgtui.ui.widgets.sparkline import Sparkline
 
@@ -118,16 +117,16 @@ def ledger_suffix(span: str, values: tuple[int, ...]) -> str:
 
 class PeerDetailScreen(ModalScreen[None]):
     """Refreshes once a second from what `lookup` gives (the dashboard's rows); closing returns to the same peer.
-    Quota usage and the day/week/month history come from the usage ledger in STATE_DIR, read in a thread every
-    USAGE_REFRESH seconds (the app's `usage_dir`; None: no ledger here, e.g. a remote host)."""
+    Quota usage and the day/week/month history come from the usage ledger, through `usage` (this host's ledger, or
+    a remote host's agent), asked in a thread every USAGE_REFRESH seconds (None: no ledger to ask)."""
 
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.DETAIL)
 
-    def __init__(self, ifname: str, lookup: Lookup, state_dir: Path | None = None) -> None:
+    def __init__(self, ifname: str, lookup: Lookup, usage: UsageReader | None = None) -> None:
         super().__init__()
         self.ifname = ifname
         self.lookup = lookup
-        self.state_dir = state_dir
+        self.reader = usage
         self.span = LIVE
         self.usage: Usage | None = None
         self._asked: tuple[object, ...] | None = None
@@ -142,15 +141,12 @@ class PeerDetailScreen(ModalScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.state_dir is None:
-            found = getattr(self.app, "usage_dir", None)
-            self.state_dir = found if isinstance(found, Path) else None
         self.refresh_fields()
         self.call_after_refresh(self.refresh_fields)  # again once laid out: long values wrap in their column
         self.set_interval(1.0, self.refresh_fields)
 
     def action_next_span(self) -> None:
-        if self.state_dir is None:
+        if self.reader is None:
             self.notify("Only the live ten minutes here: the usage ledger is not read for this interface.",
                         timeout=4, markup=False)
             return
@@ -189,7 +185,7 @@ class PeerDetailScreen(ModalScreen[None]):
         return [(values, ledger_suffix(self.span, values)) for values in usage.history]
 
     def _ask_usage(self, facts: PeerFacts) -> None:
-        if self.state_dir is None:
+        if self.reader is None:
             return
         meta = facts.row.meta
         quota = meta.quota if meta is not None else None
@@ -200,12 +196,12 @@ class PeerDetailScreen(ModalScreen[None]):
         if wanted != self._asked:
             self.usage = None  # never another peer's or another span's figures, even for a moment
         self._asked, self._asked_at = wanted, facts.now
-        self._read_usage(self.state_dir, facts.row.key, quota, span, facts.now, wanted)
+        self._read_usage(self.reader, facts.row.key, quota, span, facts.now, wanted)
 
     @work(group="usage", exclusive=True, exit_on_error=False)
-    async def _read_usage(self, state_dir: Path, key: str, quota: Quota | None, span: str | None, now: float,
+    async def _read_usage(self, reader: UsageReader, key: str, quota: Quota | None, span: str | None, now: float,
                           wanted: tuple[object, ...]) -> None:
-        usage = await asyncio.to_thread(read_usage, state_dir, self.ifname, key, quota, span, now)
+        usage = await asyncio.to_thread(reader, self.ifname, key, quota, span, now)
         if wanted == self._asked:
             self.usage = usage
             self.refresh_fields()
