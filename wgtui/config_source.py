@@ -145,7 +145,7 @@ def load(conf: Path, peers_file: Path) -> ConfigView:
     with contextlib.suppress(OSError, ConfError):
         names.update(read_peers_file(peers_file))
     try:
-        doc = parsed(conf, conf.read_bytes())
+        doc = parsed(conf, conf.read_bytes(), keep=False)  # kept only once a change was planned on it
     except OSError:
         return ConfigView(names=names) if names else EMPTY
     except ConfError as exc:

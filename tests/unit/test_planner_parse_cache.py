@@ -51,13 +51,16 @@ def test_a_file_with_errors_is_refused_every_time(tmp_path: Path) -> None:
 
 
 def test_the_dashboards_monitor_and_its_planners_share_one_document(tmp_path: Path) -> None:
-    """The monitor reads the file again after each change; the next change's planner then parses nothing."""
+    """Once a change was planned on a file, the monitor's next read of it (after the change) keeps its document, and
+    the next change's planner parses nothing. Before any change the monitor keeps nothing (memory)."""
     conf = _config(tmp_path, 3)
     source = ConfigSource(tmp_path)
     view = source("wg0")
     assert view.peers is not None
+    data = conf.read_bytes()
+    assert parsed(conf, data, keep=False) is not parsed(conf, data, keep=False)  # the monitor alone keeps nothing
     planner = Planner("wg0", conf, None, file_only=True)
-    assert all(planner.doc.find_peer(key) is peer for key, peer in view.peers.items())
+    assert parsed(conf, data, keep=False) is planner.doc  # kept by the planner: the monitor finds it
     plan = planner.add("newcomer")
     assert plan.after is not None
     conf.write_text(plan.after + "\n")  # new bytes (and a new size, for the monitor's stat check)

@@ -20,18 +20,22 @@ _lock = threading.Lock()
 _last: dict[str, tuple[bytes, Document]] = {}
 
 
-def parsed(path: Path, data: bytes) -> Document:
+def parsed(path: Path, data: bytes, *, keep: bool = True) -> Document:
     """`Document.from_bytes(data)` of the file at `path`, or the one made last from the same bytes of it (a file that
-    does not parse raises ParseError each time)."""
+    does not parse raises ParseError each time). The document is kept if `keep`, or if one of this file was kept
+    before: the dashboard's monitor reads with keep=False, so that a session that never plans a change never holds a
+    document (~10 MB at 10,000 peers, which the allocator does not give back), while once a change was planned each
+    new version the monitor reads is the one the next change finds."""
     name = str(path)
     with _lock:
         known = _last.get(name)
     if known is not None and known[0] == data:
         return known[1]
     doc = Document.from_bytes(data)
-    with _lock:
-        _last.pop(name, None)
-        if len(_last) >= _PATHS:
-            del _last[next(iter(_last))]
-        _last[name] = (data, doc)
+    if keep or known is not None:
+        with _lock:
+            _last.pop(name, None)
+            if len(_last) >= _PATHS:
+                del _last[next(iter(_last))]
+            _last[name] = (data, doc)
     return doc
