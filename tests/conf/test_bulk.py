@@ -15,8 +15,9 @@ from wgtui.conf.bulk import PeerEdits
 from wgtui.conf.disabled import disable_peer, enable_peer
 from wgtui.conf.errors import ConfError
 
+from .helpers import big_file
 from .strategies import Generated, cidrs, documents, endpoints, names
-from .test_fast_paths import EXAMPLES, _big
+from .test_fast_paths import EXAMPLES
 
 Op = tuple[str, object]
 
@@ -114,7 +115,7 @@ def test_peer_edits_equal_the_edits_one_at_a_time(gen: Generated, data: st.DataO
 def test_a_large_uniform_file_is_edited_in_one_pass() -> None:
     rng = random.Random(5)
     for convention in range(5):
-        text = _big(rng, 600, convention % 4)
+        text = big_file(rng, 600, convention % 4)
         doc = Document.parse(text.replace(", ", ",") if convention == 4 else text)  # "," as the list separator
         keys = [p.public_key for p in doc.peers if p.public_key]
         edits: list[tuple[str, Op]] = []
