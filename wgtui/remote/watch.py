@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from wgtui.config_source import ConfigView
 from wgtui.model import REJECT_AFTER_TIME
 from wgtui.monitor import InterfaceDelta, InterfaceSummary, Monitor, PeerRow, Update
+from wgtui.periodic import Periodic
 from wgtui.remote.backend import RemoteBackend
 from wgtui.remote.fleet import Fleet
 from wgtui.remote.host import INSTALL, Health, Mode, RemoteHost
@@ -210,9 +211,7 @@ class FleetWatch:
         self.watches = [HostWatch(h, interval, online_after, clock) for h in fleet.hosts]
         self._busy: dict[str, tuple[threading.Thread, float]] = {}
         """Hosts whose poll is still running: (its thread, when it started)."""
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker: Periodic[FleetTick] | None = None
 
     @property
     def limit(self) -> float:
@@ -294,39 +293,22 @@ class FleetWatch:
     def start(self, on_tick: Callable[[FleetTick], None]) -> None:
         """Tick in a daemon thread once per interval (never waiting longer than that for a host) and hand each
         FleetTick to `on_tick`, from that thread."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-
-        def run() -> None:
-            while not self._stop.is_set():
-                started = time.monotonic()
-                try:
-                    tick = self.step(deadline=self.interval)
-                except Exception:  # keep ticking: one bad answer must not freeze the fleet view
-                    log.exception("fleet tick failed")
-                else:
-                    if self._stop.is_set():
-                        break
-                    on_tick(tick)
-                self._wake.wait(max(0.0, self.interval - (time.monotonic() - started)))
-                self._wake.clear()
-
-        self._thread = threading.Thread(target=run, name="wgtui-fleet", daemon=True)
-        self._thread.start()
+        if self._ticker is None:
+            self._ticker = Periodic("wgtui-fleet", "fleet tick", lambda: self.interval,
+                                    lambda: self.step(deadline=self.interval), on_tick)
+            self._ticker.start()
 
     def refresh(self) -> None:
         """Tick now rather than at the next interval (after a change on a host)."""
-        self._wake.set()
+        if self._ticker is not None:
+            self._ticker.wake()
 
     def stop(self, *, wait: bool = True) -> None:
         """Stop ticking; `wait=False` leaves a tick in progress to end by itself (the UI thread must not wait for
         a host's answer, nor for a tick that waits for the UI thread)."""
-        self._stop.set()
-        self._wake.set()
-        if wait and self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-        self._thread = None
+        if self._ticker is not None:
+            self._ticker.stop(wait=wait)
+            self._ticker = None
 
 
 def _search(w: HostWatch, text: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None
