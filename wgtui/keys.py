@@ -7,7 +7,6 @@ import binascii
 import os
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 KEY_LEN = 32
 ZERO_KEY = base64.b64encode(bytes(KEY_LEN)).decode()
@@ -68,13 +67,15 @@ def generate_preshared_key() -> str:
 def public_key(private_key: str) -> str:
     """The public key that belongs to a base64 private key, as `wg pubkey` derives it."""
     priv = X25519PrivateKey.from_private_bytes(parse_key(private_key))
-    return b64(priv.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+    # The raw accessors, not public_bytes(Encoding.Raw, ...): importing `serialization` (its SSH and PEM code) cost
+    # every command ~12 ms.
+    return b64(priv.public_key().public_bytes_raw())
 
 
 def keypair() -> tuple[str, str]:
     """(private, public), both base64."""
     priv = X25519PrivateKey.generate()
-    raw = priv.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    raw = priv.private_bytes_raw()
     private = b64(raw)
     return private, public_key(private)
 
