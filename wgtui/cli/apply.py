@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from wgtui.changes import transaction
-from wgtui.changes.batch import BatchPlan, plan_batch, read_rows
 from wgtui.changes.planner import Planner
 from wgtui.cli.output import err, plan_json, preview, report
+
+if TYPE_CHECKING:
+    from wgtui.changes.batch import BatchPlan
 
 EPILOG = """\
 FILE is a JSON list of objects or a CSV file with a header row; the fields are name, public_key, allowed_ips
@@ -41,6 +43,7 @@ def _peers_json(batch: BatchPlan) -> list[dict[str, Any]]:
 
 
 def run_apply(args: argparse.Namespace, planner: Planner, out: TextIO) -> int:
+    from wgtui.changes.batch import plan_batch, read_rows  # here: every other command's parser imports this module
     from wgtui.cli.peer import backend_of
 
     batch = plan_batch(planner, read_rows(args.source), client_dir=args.client_config_dir)
