@@ -92,6 +92,8 @@ def fast_prefix(text: str) -> Prefix | None:
 
 _READ: dict[str, Prefix | None] = {}
 """fast_prefix of texts read lately (a change reads each peer's prefixes more than once)."""
+_READ_MAX = 1 << 17
+_UNREAD = object()
 
 
 def fast_prefix_cached(text: str) -> Prefix | None:
@@ -99,7 +101,7 @@ def fast_prefix_cached(text: str) -> Prefix | None:
     try:
         return _READ[text]
     except KeyError:
-        if len(_READ) >= 1 << 17:
+        if len(_READ) >= _READ_MAX:
             _READ.clear()
         found = _READ[text] = fast_prefix(text)
         return found
@@ -108,7 +110,8 @@ def fast_prefix_cached(text: str) -> Prefix | None:
 def fast_prefixes(texts: list[str]) -> list[Prefix | None]:
     """fast_prefix of each text, in one call (for the allowed IPs of every peer of a file). When every text is an
     IPv4 host (`a.b.c.d` or `a.b.c.d/32`), one regex call and C-level maps read them all."""
-    rows = ipv4_hosts("\n".join(texts), len(texts)) if texts else None
+    joined = "\n".join(texts)
+    rows = ipv4_hosts(joined, len(texts)) if texts and ":" not in joined else None  # an IPv6 one: not all IPv4
     if rows is not None:
         values = map(_FROM_BYTES, map(inet_aton, map(_FIRST, rows)))
         return list(zip(repeat(4), values, repeat(32)))
@@ -127,21 +130,19 @@ def ipv4_hosts(lines: str, count: int) -> list[tuple[str, str]] | None:
 
 
 def _fast_prefixes(texts: Iterable[str]) -> list[Prefix | None]:
+    """fast_prefix of each text, remembered: the dashboard plans each change on the same allowed IPs as the last
+    (at 10,000 peers with IPv6 prefixes among them, reading them all again took ~0.08 s)."""
+    read = _READ
+    get = read.get
     out: list[Prefix | None] = []
     append = out.append
-    v4, aton, masks = _V4.match, inet_aton, _V4_MASKS
     for text in texts:
-        m = v4(text)
-        if m is None:
-            append(fast_prefix(text))
-            continue
-        address, length = m.groups()
-        value = int.from_bytes(aton(address), "big")
-        if length is None or length == "32":
-            append((4, value, 32))
-        else:
-            plen = int(length)
-            append((4, value & masks[plen], plen))
+        found = get(text, _UNREAD)
+        if found is _UNREAD:
+            if len(read) >= _READ_MAX:
+                read.clear()
+            found = read[text] = fast_prefix(text)
+        append(found)  # type: ignore[arg-type]  # _UNREAD was replaced
     return out
 
 

@@ -56,10 +56,11 @@ class PeerIndex:
             if view.public_key:
                 out[view.public_key] = new(PeerInfo, (view.public_key, view.name or "", True, False, view.allowed_ips))
         if self.runtime is not None:
+            get, name_of = out.get, names.get
             for key, peer in self.runtime.peers.items():
-                info = out.get(key)
-                out[key] = PeerInfo(key, names.get(key, ""), info is not None, True,
-                                    info.allowed_ips if info else peer.allowed_ips)
+                info = get(key)
+                out[key] = new(PeerInfo, (key, name_of(key, ""), True, True, info[4]) if info is not None
+                               else (key, name_of(key, ""), False, True, peer.allowed_ips))
         return list(out.values())
 
     def resolve(self, query: str) -> PeerInfo:
