@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual.visual import VisualType
+from textual.widgets import Static
 
 from wgtui import fmt
 from wgtui.keys import short_key
 from wgtui.monitor import InterfaceSummary
-from wgtui.ui.widgets.text_lines import TextLines
 from wgtui.ui.words import for_this_user
 
 
@@ -61,7 +61,7 @@ def header_text(names: Sequence[str], current: str | None, summary: InterfaceSum
     return text
 
 
-class InterfaceHeader(TextLines):
+class InterfaceHeader(Static):
     """Re-rendered once per poll: its cost does not depend on the number of peers."""
 
     DEFAULT_CSS = """

@@ -19,7 +19,6 @@ from wgtui.ui.disabled_rows import DISABLED_GLYPH, is_disabled
 from wgtui.ui.key_age import key_facts
 from wgtui.ui.policy_facts import pane_facts
 from wgtui.ui.widgets.sparkline import Sparkline
-from wgtui.ui.widgets.text_lines import TextLines
 
 _STATUS_STYLE = {"online": "green", "stale": "yellow", "never": "dim"}
 
@@ -101,7 +100,7 @@ class PeerDetail(Vertical):
         """Lines of the text on screen when none of them wraps, else -1: then a new text may change the height."""
 
     def compose(self) -> ComposeResult:
-        yield TextLines(id="detail-fields")
+        yield Static(id="detail-fields")
         yield Sparkline(id="spark-rx")
         yield Sparkline(id="spark-tx")
 
