@@ -18,8 +18,9 @@ quota is used up (reason expired or quota, through the same journal and #[disabl
 disable`), enables peers disabled for their quota when a new period starts, warns before expiries and at quota
 thresholds, finishes pending key rotations whose new key has handshaken, and queues events for the webhooks of
 CONFIG_DIR/wgtui.json (SIGHUP, `systemctl reload wgtui-agent`, reads them again). Deadlines are kept exactly:
-the agent wakes at an expiry, not at its next poll. --once does one pass (catching up on whatever passed while no agent ran), delivers what it can and exits: for a
-systemd timer or cron every minute. Exit codes: 0 stopped or done, 1 a real error (why on stderr), 2 usage.
+the agent wakes at an expiry, not at its next poll. --once does one pass (catching up on whatever passed while no
+agent ran), delivers what it can and exits: for a systemd timer or cron every minute. Exit codes: 0 stopped or
+done, 1 a real error (why on stderr), 2 usage.
 
 --stdio is not for people: a wgtui on another machine runs it over ssh (`ssh HOST sudo -n wgtui agent --stdio`)
 and speaks a line-delimited JSON protocol with it on standard input and output. The agent reads and changes
