@@ -90,6 +90,12 @@ def test_poll_on_wireguard_go() -> None:
         assert "60/60 peers reused" in results[2].note
 
 
+def test_poll_of_kernel_layout_dumps_on_the_host() -> None:
+    from benchmarks.poll_host import run_host
+
+    sane(run_host(n=200, steps=2, runs=1))
+
+
 @pytest.mark.netns
 def test_batch_on_wireguard_go() -> None:
     results = sane(bench_batch.run(existing=30, added=12, repeat=1), allow_skip=netns.skip_reason() is not None)

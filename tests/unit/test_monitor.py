@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.fakes import Clock, FakeBackend, key
 from wgtui.config_source import ConfigSource, ConfigView
 from wgtui.drift import Drift
@@ -101,6 +103,26 @@ def test_removed_peers_and_vanished_interface_then_recovery() -> None:
     assert delta.reset and delta.summary.state.up and len(delta.upserts) == 2
 
 
+def test_a_peer_leaving_as_another_arrives_is_still_reported_removed() -> None:
+    # The same number of peers before and after: only the count of peers that were there before tells the
+    # tracker that one left.
+    backend, clock, mon = make()
+    keys = backend.add_peers("wg0", 4, latest_handshake=int(clock.now))
+    mon.poll_once()
+    clock.tick()
+    mon.poll_once()
+    del backend.ifaces["wg0"][keys[2]]
+    new = key(100)
+    backend.ifaces["wg0"][new] = PeerState(public_key=new, latest_handshake=int(clock.now))
+    backend.bump("wg0", keys[0], endpoint="192.0.2.9:51820")
+    clock.tick()
+    (delta,) = mon.poll_once().interfaces
+    assert delta.removed == (keys[2],)
+    assert set(delta.upserts) == {new, keys[0]}
+    assert (delta.summary.total, delta.summary.online) == (4, 4)
+    assert set(mon._trackers["wg0"].rows) == {keys[0], keys[1], keys[3], new}
+
+
 def test_names_change_reported_only_for_peers_whose_name_changed() -> None:
     backend, clock = FakeBackend(), Clock()
     keys = backend.add_peers("wg0", 3)
@@ -196,3 +218,16 @@ def test_a_busy_peer_keeps_one_expiry_per_handshake_and_still_turns_stale() -> N
     clock.tick(1)  # 180 s after the new handshake
     (delta,) = mon.poll_once().interfaces
     assert delta.upserts[k].status is PeerStatus.STALE and delta.summary.online == 0
+
+
+def test_rows_made_positionally_are_ordinary_frozen_rows() -> None:
+    from dataclasses import FrozenInstanceError, astuple
+
+    from wgtui.monitor_rows import PeerRow, new_row
+
+    values = (PeerState(public_key=key(1)), "laptop", PeerStatus.ONLINE, 1.5, None, (Drift.FILE_ONLY,), None)
+    made, usual = new_row(*values), PeerRow(*values)
+    assert type(made) is PeerRow and made == usual and hash(made) == hash(usual)
+    assert astuple(made)[1:] == values[1:] and made.key == key(1) and made.file_only
+    with pytest.raises(FrozenInstanceError):
+        made.name = "x"  # type: ignore[misc]

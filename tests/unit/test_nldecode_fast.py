@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from tests.test_nldecode import NESTED, PEER_KEY, PEERS, Peer, build_dump, nl_messages, nla, parse_dump
 from wgtui.backends.nldecode import DumpDecoder, decode_dump
-from wgtui.backends.nlsplit import PSK_ATTR, b64, fast_ips, fixed_peer
-from wgtui.model import InterfaceState
+from wgtui.backends.nlfixed import fast_ips, fixed_peer
+from wgtui.backends.nlsplit import PSK_ATTR, b64
+from wgtui.model import InterfaceState, PeerState
 
 PEER_PSK, PEER_HANDSHAKE, PEER_RX, PEER_TX, PEER_ENDPOINT = 2, 6, 7, 8, 4
 KERNEL_LIMIT = 32444
@@ -348,3 +349,16 @@ def test_a_nest_unchanged_twice_is_checked_in_place_and_key_changes_still_show(
     poll({})
     added = poll({5: bytes(range(7, 39))})  # a key set where there was none, after an unchanged poll
     assert added.peers[keys[5]].has_preshared_key and added.peers[keys[4]] is removed.peers[keys[4]]
+
+
+def test_states_made_positionally_are_ordinary_frozen_peer_states() -> None:
+    from dataclasses import FrozenInstanceError, astuple
+
+    from wgtui.backends.nlfixed import new_state
+
+    values = ("k", "192.0.2.1:51820", ("10.0.0.1/32",), 1_700_000_000, 5, 6, 25, True)
+    made, usual = new_state(*values), PeerState(*values)
+    assert type(made) is PeerState and made == usual and hash(made) == hash(usual) and astuple(made) == values
+    assert made != PeerState(*values[:-1], False)
+    with pytest.raises(FrozenInstanceError):
+        made.endpoint = None  # type: ignore[misc]

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from operator import attrgetter
 
 from wgtui.backends.base import BackendError
+from wgtui.backends.nlfixed import fast_ips
 from wgtui.backends.nlgeneric import (
     WGDEVICE_A_FWMARK,
     WGDEVICE_A_IFNAME,
@@ -33,7 +34,6 @@ from wgtui.backends.nlsplit import (
     Irregular,
     Layout,
     NestMatch,
-    fast_ips,
     match_nest,
 )
 from wgtui.model import InterfaceState, PeerState
@@ -103,7 +103,7 @@ class DumpDecoder:
         self._stamps: dict[bytes, tuple[tuple[bytes, bool], PeerState]] = {}
         self._peers: Mapping[str, PeerState] = {}
         self._ips: dict[bytes, tuple[str, ...]] = {}
-        """Allowed IPs by their nest's bytes (no secret in them), for peers decoded again (nlsplit.fixed_peer)."""
+        """Allowed IPs by their nest's bytes (no secret in them), for peers decoded again (nlfixed.fixed_peer)."""
         self._continued: dict[bytes, tuple[str, ...]] = {}
         """Allowed IPs of continuation entries (a split peer's later parts) by their bytes."""
 
