@@ -1,6 +1,7 @@
 """Provides a network-namespace lab for integration tests: namespaces, veth links, wireguard-go, wg and ping.
 
-Typical use (the `lab` fixture of tests/integration/conftest.py closes the lab even when a test fails):
+Typical use (the `lab` fixture of tests/conftest.py closes the lab even when a test fails; state_differences is in
+tests/wgdump.py):
 
     a, b = lab.pair()                    # two namespaces, a veth underlay and a working tunnel
     assert lab.ping(a, b.address).ok
@@ -27,11 +28,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
+from tests.wgdump import parse_dump
 from wgtui import keys
-from wgtui.model import InterfaceState, PeerState
+from wgtui.model import InterfaceState
 
 SOCKET_DIR = Path("/var/run/wireguard")
 TOOLS = ("ip", "wireguard-go", "wg", "ping")
@@ -124,37 +126,6 @@ class PingResult:
     def ok(self) -> bool:
         """Every requested reply arrived (with a deadline, ping re-probes after a loss: sent may exceed it)."""
         return self.received >= self.wanted
-
-
-def parse_dump(text: str, ifname: str, up: bool = True) -> InterfaceState:
-    """`wg show IF dump` as an InterfaceState (backend "wg"), comparable with what a backend reads."""
-    lines = text.splitlines()
-    _, public, port, fwmark = lines[0].split("\t")
-    peers: dict[str, PeerState] = {}
-    for line in lines[1:]:
-        pub, psk, endpoint, allowed, handshake, rx, tx, keepalive = line.split("\t")
-        peers[pub] = PeerState(
-            public_key=pub, endpoint=None if endpoint == "(none)" else endpoint,
-            allowed_ips=() if allowed == "(none)" else tuple(allowed.split(",")),
-            latest_handshake=int(handshake), rx_bytes=int(rx), tx_bytes=int(tx),
-            persistent_keepalive=0 if keepalive == "off" else int(keepalive), has_preshared_key=psk != "(none)")
-    return InterfaceState(name=ifname, backend="wg", up=up, public_key=None if public == "(none)" else public,
-                          listen_port=int(port), fwmark=0 if fwmark == "off" else int(fwmark, 0), peers=peers)
-
-
-def state_differences(actual: InterfaceState, expected: InterfaceState) -> list[str]:
-    """Every field where two states differ (backend ignored; peers compared by key, not order)."""
-    diffs = [f"{f.name}: {getattr(actual, f.name)!r} != {getattr(expected, f.name)!r}"
-             for f in fields(InterfaceState) if f.name not in ("backend", "peers")
-             and getattr(actual, f.name) != getattr(expected, f.name)]
-    for key in sorted(set(actual.peers) | set(expected.peers)):
-        mine, theirs = actual.peers.get(key), expected.peers.get(key)
-        if mine is None or theirs is None:
-            diffs.append(f"peer {key}: {'missing' if mine is None else 'unexpected'}")
-            continue
-        diffs.extend(f"peer {key[:8]} {f.name}: {getattr(mine, f.name)!r} != {getattr(theirs, f.name)!r}"
-                     for f in fields(PeerState) if getattr(mine, f.name) != getattr(theirs, f.name))
-    return diffs
 
 
 class Lab:

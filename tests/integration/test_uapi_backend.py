@@ -11,7 +11,8 @@ from dataclasses import replace
 
 import pytest
 
-from tests.netns import Daemon, Lab, entered, run, state_differences
+from tests.netns import Daemon, Lab, entered, run
+from tests.wgdump import state_differences
 from wgtui import keys
 from wgtui.backends.base import BackendError, InterfaceGone
 from wgtui.backends.uapi import UapiBackend
