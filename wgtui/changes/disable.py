@@ -58,7 +58,7 @@ def plan_enable(planner: Planner, query: str, *, force: bool = False,
         ips = tuple(str(ipalloc.network(ip)) for ip in view.allowed_ips)
     except ValueError as exc:
         raise ChangeRefused(f"The disabled block of {label} has an AllowedIPs value wg cannot read ({exc}).") from None
-    refuse_taken(ips, planner.prefix_owners(), label)
+    refuse_taken(ips, planner.index.owned(), label)
     meta: dict[str, str | None] = {DISABLED: None}
     notes: list[str] = []
     now = planner.clock()

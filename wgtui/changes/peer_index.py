@@ -142,7 +142,7 @@ class PeerIndex:
                           exclude: Iterable[str]) -> tuple[list[str], list[str]]:
         """Refuse a prefix another peer has (it would silently move); warn on containment; note routes."""
         taken = self.owned(exclude)
-        refuse_taken_prefixes(ips, taken, owner)
+        refuse_taken(ips, taken, owner)
         warnings: list[str] = []
         for ip in ips:
             net = ipalloc.prefix_of(ip)
@@ -196,16 +196,9 @@ _NAME: Callable[[PeerInfo], str] = itemgetter(1)
 _ALLOWED: Callable[[PeerInfo], tuple[str, ...]] = itemgetter(4)
 
 
-def refuse_taken(ips: Iterable[str], owners: Mapping[ipalloc.Network, tuple[str, str]], owner: str) -> None:
-    """AllowedIPs are unique per interface: giving a peer another peer's exact prefix would silently move it."""
-    for ip in ips:
-        net = ipalloc.network(ip)
-        if net in owners:
-            _taken(str(net), owners[net], owner)
-
-
-def refuse_taken_prefixes(ips: Iterable[str], owners: Mapping[ipalloc.Prefix, tuple[str, str]], owner: str) -> None:
-    """`refuse_taken` with integer prefixes (what PeerIndex.owned gives: no ipaddress object per peer)."""
+def refuse_taken(ips: Iterable[str], owners: Mapping[ipalloc.Prefix, tuple[str, str]], owner: str) -> None:
+    """AllowedIPs are unique per interface: giving a peer another peer's exact prefix would silently move it.
+    `owners` as PeerIndex.owned gives them (integer prefixes: no ipaddress object per peer)."""
     for ip in ips:
         net = ipalloc.prefix_of(ip)
         if net in owners:

@@ -16,7 +16,7 @@ from wgtui import ipalloc, keys
 from wgtui.backends.base import BackendError
 from wgtui.changes import ChangeRefused, Plan, Planner
 from wgtui.changes.form_facts import form_facts
-from wgtui.changes.peer_index import refuse_taken_prefixes
+from wgtui.changes.peer_index import refuse_taken
 from wgtui.conf import ConfError, PeerView, ValidationError
 from wgtui.conf.document import BaseDocument
 from wgtui.conf.meta import meta_line, parse_meta
@@ -244,7 +244,7 @@ class Check(Validator):
 
 def refuse_duplicates(ips: tuple[str, ...], owners: Owners) -> None:
     """The Planner's exact-duplicate rule, checked per keystroke against prefixes gathered once."""
-    refuse_taken_prefixes(ips, owners, "this peer")
+    refuse_taken(ips, owners, "this peer")
 
 
 def is_public_key(text: str) -> bool:
