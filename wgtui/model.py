@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from enum import Enum
+from typing import Any
 
 from wgtui.compat import StrEnum
 
@@ -79,3 +80,14 @@ class PeerUpdate:
     persistent_keepalive: int | Unchanged = KEEP
     allowed_ips: tuple[str, ...] | Unchanged = KEEP
     """A tuple replaces the peer's allowed IPs (replace_allowed_ips); KEEP leaves them."""
+
+
+def slot_setters(cls: type, expected: list[str]) -> list[Callable[[Any, Any], None]] | None:
+    """The slot setters of a frozen, slotted dataclass whose fields are `expected`, in that order, for code that
+    builds many of them by setting the slots directly (its __init__ goes through object.__setattr__ once per field:
+    about twice the cost); None when the class no longer has exactly these fields, or has a __post_init__, so that
+    such code falls back to the class itself."""
+    if ([f.name for f in fields(cls)] != expected or list(getattr(cls, "__slots__", ())) != expected
+            or hasattr(cls, "__post_init__")):
+        return None
+    return [getattr(cls, name).__set__ for name in expected]

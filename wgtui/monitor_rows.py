@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from wgtui.config_source import PeerMeta
 from wgtui.drift import Drift
-from wgtui.model import InterfaceState, PeerState, PeerStatus
+from wgtui.model import InterfaceState, PeerState, PeerStatus, slot_setters
 
 
 def peer_status(peer: PeerState, now: float, online_after: float) -> PeerStatus:
@@ -47,12 +47,11 @@ def _positional() -> Callable[[PeerState, str, PeerStatus, float | None, float |
                                PeerMeta | None], PeerRow]:
     """PeerRow(...) from every field in order, its slots set directly: the frozen dataclass's __init__ goes through
     object.__setattr__ once per field, and a poll makes a row for every changed peer (hundreds at 10,000 peers).
-    Valid while PeerRow keeps these fields in this order and no __post_init__, which is checked here, once."""
-    names = [f.name for f in fields(PeerRow)]
-    expected = ["peer", "name", "status", "rx_rate", "tx_rate", "drift", "meta"]
-    if names != expected or list(PeerRow.__slots__) != expected or hasattr(PeerRow, "__post_init__"):
+    Valid while PeerRow keeps these fields in this order and no __post_init__, which slot_setters checks, once."""
+    setters = slot_setters(PeerRow, ["peer", "name", "status", "rx_rate", "tx_rate", "drift", "meta"])
+    if setters is None:
         return PeerRow
-    peer_, name_, status_, rx_, tx_, drift_, meta_ = (getattr(PeerRow, name).__set__ for name in names)
+    peer_, name_, status_, rx_, tx_, drift_, meta_ = setters
     new = object.__new__
 
     def make(peer: PeerState, name: str, status: PeerStatus, rx: float | None, tx: float | None,
