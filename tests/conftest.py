@@ -1,5 +1,5 @@
 """Provides the namespace lab that the live tests (integration, lifecycle) share: wireguard-go in namespaces the
-tests create, swept once per run and removed after each test."""
+tests create, swept once per run and removed after each test; and the ssh hosts built in it for the fleet tests."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests import netns
+from tests.sshlab import SshLab, skip_reason
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +29,12 @@ def lab(_swept: None) -> Iterator[netns.Lab]:
         yield lab
     finally:
         lab.close()
+
+
+@pytest.fixture
+def hosts(lab: netns.Lab) -> Iterator[SshLab]:
+    """Hosts reached over real ssh (each a namespace with its own sshd, wg0 and /etc/wireguard), in `lab`."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    yield SshLab(lab)

@@ -9,15 +9,14 @@ import os
 import signal
 import stat
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.widgets import Input, Static
 
-from tests.netns import Lab, run
-from tests.sshlab import SshHost, SshLab, skip_reason
+from tests.netns import run
+from tests.sshlab import SshHost, SshLab
 from tests.ui.helpers import body, screen, screen_text, until
 from wgtui import keys
 from wgtui.conf import Document
@@ -35,14 +34,6 @@ from wgtui.ui.screens.host_dashboard import HostDashboardScreen
 
 pytestmark = pytest.mark.netns
 SIZE = (110, 30)
-
-
-@pytest.fixture
-def hosts(lab: Lab) -> Iterator[SshLab]:
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    yield SshLab(lab)
 
 
 def named_peer(hosts: SshLab, host: SshHost, name: str, last_octet: int) -> str:

@@ -6,35 +6,19 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.netns import Lab
-from tests.sshlab import SshHost, SshLab, skip_reason
+from tests.integration.test_fleet_live import wgtui
+from tests.sshlab import SshHost, SshLab
 from wgtui.conf import Document
 from wgtui.conf.meta import meta_line, parse_meta
 from wgtui.lifecycle.periods import Period, parse_expiry, period_bounds
 
 pytestmark = pytest.mark.netns
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-@pytest.fixture
-def hosts(lab: Lab) -> Iterator[SshLab]:
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    yield SshLab(lab)
-
-
-def wgtui(hosts: SshLab, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wgtui", *args, "--ssh-config", str(hosts.config)],
-                          capture_output=True, text=True, timeout=90, cwd=ROOT)
 
 
 def ok(hosts: SshLab, *args: str) -> str:

@@ -8,26 +8,16 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.netns import Lab
-from tests.sshlab import SshHost, SshLab, skip_reason
+from tests.sshlab import SshHost, SshLab
 from wgtui import keys
 from wgtui.conf import Document
 
 pytestmark = pytest.mark.netns
 ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-@pytest.fixture
-def hosts(lab: Lab) -> Iterator[SshLab]:
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    yield SshLab(lab)
 
 
 def wgtui(hosts: SshLab, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:

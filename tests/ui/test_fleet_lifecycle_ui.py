@@ -45,6 +45,16 @@ def plan_reply(argv_title: str) -> dict[str, Any]:
                 "+# wgtui: expires=2027-06-30\n", "client_config": None}}
 
 
+async def open_host(app: Any, clock: Clock, pilot: Any) -> HostDashboardScreen:
+    """Two fleet ticks (the host's rows arrive), then enter on the first host: its dashboard."""
+    for _ in range(2):
+        app.tick_now()
+        clock.tick()
+    await pilot.pause()
+    await pilot.press("enter")
+    return await screen(pilot, HostDashboardScreen)
+
+
 async def test_enabling_an_expired_peer_on_a_host_asks_for_a_new_expiry_first(tmp_path: Path) -> None:
     clock = Clock()  # 2027-01-15: olga's expiry passed 4 days ago
     app, hosts = fleet_app(clock, tmp_path)
@@ -52,12 +62,7 @@ async def test_enabling_an_expired_peer_on_a_host_asks_for_a_new_expiry_first(tm
     with_disabled_peers(a)
     a.replies = {"plan": plan_reply("Enable olga on wg0"), "discard": {}}
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(2):
-            app.tick_now()
-            clock.tick()
-        await pilot.pause()
-        await pilot.press("enter")
-        dash = await screen(pilot, HostDashboardScreen)
+        dash = await open_host(app, clock, pilot)
         row = dash.row_of("wg0", OLGA)
         assert row is not None and row.meta is not None and row.meta.disabled_reason == "expired"
         assert row.meta.quota is not None and row.meta.expires_text == "2027-01-10"
@@ -109,12 +114,7 @@ async def test_a_hosts_detail_screen_shows_the_quota_use_and_history_its_agent_r
     a.replies = {"usage": {"usage": {"quota": {"used": 12_000_000_000, "period_end": int(clock()) + 17 * 86400},
                                      "history": [day, [0] * 1440], "problem": ""}}}
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(2):
-            app.tick_now()
-            clock.tick()
-        await pilot.pause()
-        await pilot.press("enter")
-        dash = await screen(pilot, HostDashboardScreen)
+        dash = await open_host(app, clock, pilot)
         assert dash.table.select_key(OLGA)
         await pilot.press("enter")
         detail = await screen(pilot, PeerDetailScreen)
