@@ -68,12 +68,11 @@ class Resident:
         self.ledger = Ledger.open(config.state_dir)
         try:
             self.outbox = Outbox(path)
-            self.outbox.sync_targets([t.url for t in targets])
+            self.set_targets(targets)
             self.marks = WarningMarks(db.connect(path))
         except BaseException:
             self.ledger.close()
             raise
-        self.targets = targets
         self.applier = Applier(backend, config.config_dir)
         self.watched: dict[str, Watched] = {}
         self.deadlines = Deadlines()
