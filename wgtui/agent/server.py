@@ -48,7 +48,7 @@ class Agent:
         self.backend = backend
         self.config_dir = config_dir
         self.state_dir = state_dir
-        """This host's usage ledger (--state-dir), read for `lifecycle`; None: no usage here."""
+        """This host's usage ledger (--state-dir), read for `lifecycle` and `usage`; None: no usage here."""
         self.source = ConfigSource(config_dir)
         self.seen: dict[str, dict[str, PeerState]] = {}
         self.seen_iface: dict[str, dict[str, Any]] = {}
