@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +57,7 @@ class Journal:
     clients: tuple[ClientFile, ...] = ()
     public_key: str = ""
     old_public_key: str = ""
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    id: str = field(default_factory=lambda: os.urandom(6).hex())  # as uuid4().hex[:12], without importing uuid
     started: float = field(default_factory=time.time)
     pid: int = field(default_factory=os.getpid)
     user: str = ""

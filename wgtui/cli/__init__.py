@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import os
 import sys
 from pathlib import Path
@@ -226,7 +228,22 @@ def run_fleet_tui(args: argparse.Namespace, specs: list[HostSpec]) -> int:
     return 128 + app.stopped_by if app.stopped_by else 0
 
 
+_exit_hook = False
+
+
+def _skip_final_collection() -> None:
+    """At exit, the interpreter's last full collection would walk every object still alive: after a change to a
+    file of 10,000 peers that is ~0.05-0.1 s of a 0.5 s command, spent after its work is done and said. Frozen objects
+    are left out of it; they are still freed (by reference counting) as the interpreter clears its modules. Runs as an
+    atexit hook: after the hooks registered later (they may still make garbage), before that collection."""
+    gc.freeze()
+
+
 def main(argv: list[str] | None = None) -> int:
+    global _exit_hook
+    if not _exit_hook:
+        _exit_hook = True
+        atexit.register(_skip_final_collection)
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     args = finish_args(parser, parser.parse_args(words))

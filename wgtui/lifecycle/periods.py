@@ -22,7 +22,6 @@ from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wgtui.compat import UTC, StrEnum
 
@@ -123,6 +122,8 @@ def local_zone() -> tzinfo:
 
 @lru_cache(maxsize=8)
 def _local_zone(tz_env: str | None) -> tzinfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # here: a change that sets no period need not load it
+
     if tz_env:
         name = tz_env[1:] if tz_env.startswith(":") else tz_env
         try:

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-import socket
+import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -62,6 +62,11 @@ def record_change(state_dir: Path, plan: Plan, before: InterfaceState | None, ho
     in `before`), links for rotated keys, and its events in the outbox. Never raises."""
     if plan.action in _QUIET or (not plan.changes_file and not plan.runtime):
         return
+    try:
+        if not state_dir.is_dir():
+            return  # before importing SQLite and the ledger: ~10 ms of a command on a host without the lifecycle
+    except OSError:
+        return
     import sqlite3
 
     from wgtui.lifecycle.db import DatabaseError
@@ -69,8 +74,6 @@ def record_change(state_dir: Path, plan: Plan, before: InterfaceState | None, ho
     from wgtui.lifecycle.history import LedgerError
 
     try:
-        if not state_dir.is_dir():
-            return
         _record(state_dir, plan, before, host)
     except (DatabaseError, LedgerError, EventError, sqlite3.Error, OSError, ConfError, ValueError) as exc:
         print(f"wgtui: the change is done, but the lifecycle state in {state_dir} was not updated: {exc}",
@@ -79,7 +82,7 @@ def record_change(state_dir: Path, plan: Plan, before: InterfaceState | None, ho
 
 def recorder(state_dir: Path, host: str | None = None) -> Callable[[Plan, InterfaceState | None], None]:
     """record_change for every change this process applies (for transaction.set_recorder)."""
-    name = host or socket.gethostname()
+    name = host or os.uname().nodename  # what socket.gethostname() gives on Linux, without importing socket
 
     def record(plan: Plan, before: InterfaceState | None) -> None:
         record_change(state_dir, plan, before, name)
