@@ -20,7 +20,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import Result, SyntheticUapi, UapiSource, main_for
-from benchmarks.uiharness import IFNAME, probed
+from benchmarks.uiharness import IFNAME, interactive_gc, probed
 from tests.fakes import Clock
 
 BENCH = "dashboard changes"
@@ -194,7 +194,8 @@ async def running(n: int, size: tuple[int, int]) -> AsyncIterator[Run]:
 
     clock = Clock()
     source = ChangingSource(n)
-    with tempfile.TemporaryDirectory(prefix="wgtui-bench-") as tmp, recorded() as frames, gc_timed() as collector:
+    with tempfile.TemporaryDirectory(prefix="wgtui-bench-") as tmp, recorded() as frames, gc_timed() as collector, \
+            interactive_gc():
         directory = Path(tmp)
         directory.chmod(0o700)
         conf = directory / f"{IFNAME}.conf"

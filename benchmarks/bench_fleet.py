@@ -18,7 +18,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import Result, main_for, median_ms, p95_ms, skipped
-from benchmarks.uiharness import probed
+from benchmarks.uiharness import interactive_gc, probed
 from tests import netns
 from tests.sshlab import SshHost, SshLab
 from tests.sshlab import skip_reason as ssh_skip_reason
@@ -118,7 +118,7 @@ async def _measure_ui(label: str, watch: FleetWatch, ticks: int, peers: int,
     from wgtui.ui.screens.host_dashboard import HostDashboardScreen
 
     n = len(watch.watches)
-    with probed() as probe:
+    with probed() as probe, interactive_gc():
         app = FleetApp(watch, AppOptions(autostart=False, interval=watch.interval))
         async with app.run_test(size=size) as pilot:
             for _ in range(2):  # every host connected, every peer seen once

@@ -87,6 +87,20 @@ def probed() -> Iterator[Probe]:
         App._display = display  # type: ignore[method-assign]
 
 
+@contextlib.contextmanager
+def interactive_gc() -> Iterator[None]:
+    """The collector set as `wgtui` sets it for the dashboard and the fleet view (gcpolicy), and put back after:
+    run_all runs several benchmarks in one process."""
+    from wgtui import gcpolicy
+
+    before = gc.get_threshold()
+    gcpolicy.for_interactive()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 @dataclass
 class Bench:
     """A running app on `n` synthetic peers; `share` of them change at each poll."""
@@ -134,7 +148,7 @@ async def running(n: int, share: float = 0.05, size: tuple[int, int] = (120, 40)
 
     clock = Clock()
     source = source or UapiSource(n, seed=seed, now=clock.now)
-    with tempfile.TemporaryDirectory(prefix="wgtui-bench-") as tmp, probed() as probe:
+    with tempfile.TemporaryDirectory(prefix="wgtui-bench-") as tmp, probed() as probe, interactive_gc():
         conf = Path(tmp) / f"{IFNAME}.conf"
         conf.write_text(source.config())
         conf.chmod(0o600)

@@ -166,12 +166,13 @@ def run_tui(args: argparse.Namespace) -> int:
             hint = " Start with sudo to see the host's interfaces." if os.geteuid() != 0 else ""
             notice = f"demo backend: {reason}{hint}"
     # Textual is imported only here: `wgtui show` and `wgtui peer` start without it.
-    from wgtui import interrupts
+    from wgtui import gcpolicy, interrupts
     from wgtui.ui.app import AppOptions, WgtuiApp
 
     options = AppOptions(interval=args.interval, online_after=args.online_after, interfaces=args.interface,
                          config_dir=config_dir, read_only=args.read_only, notice=notice,
                          max_key_age=args.max_key_age, state_dir=args.state_dir)
+    gcpolicy.for_interactive()
     app = WgtuiApp(backend, options)
     interrupts.install(app.signal_from_handler, after_change=app.signal_after_change)
     try:
@@ -205,7 +206,7 @@ def run_fleet_command(args: argparse.Namespace, words: list[str]) -> int:
 def run_fleet_tui(args: argparse.Namespace, specs: list[HostSpec]) -> int:
     """`wgtui --host A --host B`: the fleet view, one line per host; enter opens a host's dashboard (with one host
     too: the view then says how that host is reached, and escape from its dashboard comes back to it)."""
-    from wgtui import interrupts
+    from wgtui import gcpolicy, interrupts
     from wgtui.cli.fleet import ssh_options
     from wgtui.remote.fleet import Fleet
     from wgtui.remote.watch import FleetWatch
@@ -217,6 +218,7 @@ def run_fleet_tui(args: argparse.Namespace, specs: list[HostSpec]) -> int:
                        finish_rotations=not args.read_only)
     options = AppOptions(interval=args.interval, online_after=args.online_after, read_only=args.read_only,
                          max_key_age=args.max_key_age)
+    gcpolicy.for_interactive()
     app = fleet_app(watch, options)
     interrupts.install(app.signal_from_handler, after_change=app.signal_after_change)
     try:

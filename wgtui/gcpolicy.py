@@ -1,0 +1,22 @@
+"""Provides the cyclic garbage collector's settings for wgtui's interactive processes (the dashboard, the fleet)."""
+
+# Measured at 10,000 peers (benchmarks/README.md, round four): with the default first threshold (700 objects) the
+# collector ran ~7 times a second, walking each poll's and each frame's short-lived objects again and again; its
+# passes cost ~6 ms a second in all, a third of it inside the UI tick, and in one change step of three a full pass
+# of 0.1-0.25 s. With 10,000 most of those objects are freed by reference counting before a pass sees them: ~1.6 ms
+# a second, ~0.1 ms of it in the tick, and full passes ten times rarer. Cyclic garbage waits longer to be freed:
+# at most ~10,000 objects (a few MB), which the dashboard's ~100 MB does not notice.
+
+from __future__ import annotations
+
+import gc
+
+INTERACTIVE_THRESHOLD = 10_000
+"""Net new container objects between two young collections in the dashboard (Python's default is 700)."""
+
+
+def for_interactive() -> None:
+    """Raise the first threshold of the collector to INTERACTIVE_THRESHOLD (never lower it; the others stay)."""
+    young, middle, old = gc.get_threshold()
+    if young < INTERACTIVE_THRESHOLD:
+        gc.set_threshold(INTERACTIVE_THRESHOLD, middle, old)
