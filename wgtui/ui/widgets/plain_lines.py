@@ -33,7 +33,10 @@ def finished_lines(widget: Widget, crop: Region, render_line: Callable[[int], St
     base_background, background = widget.background_colors
     inner = widget._styles_cache.get_inner_outer(base_background, background)[0].rich_style
     width, height = widget.size
-    content_width = widget.content_region.width
+    # Under a vertical scrollbar a line ends where the scrollbar begins: drawn wider, its last column is padded, then
+    # cut off again by the compositor, whose cut walks every segment of the line (measuring the text cell by cell).
+    content_width = (widget.scrollable_content_region if widget.show_vertical_scrollbar
+                     else widget.content_region).width
     filters = tuple(widget.get_line_filters())
     lines = []
     for y in crop.line_range:
