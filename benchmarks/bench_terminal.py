@@ -37,12 +37,12 @@ def _peer_config(server_key: str, clients: list[tuple[str, str]], idle: int, rng
 
 def run(peers: int = 50, active: int = 10, warm: float = 4.0, measure: float = 16.0,
         size: tuple[int, int] = (24, 80)) -> list[Result]:
-    from tests import netns
+    from tests import netns, netns_sweep
 
     why = netns.skip_reason()
     if why:
         return [skipped(BENCH, why)]
-    netns.sweep()
+    netns_sweep.sweep()
     lab = netns.Lab()
     try:
         server_ns = lab.netns()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests import netns
+from tests import netns, netns_sweep
 from tests.sshlab import SshLab, skip_reason
 
 
@@ -15,7 +15,7 @@ from tests.sshlab import SshLab, skip_reason
 def _swept() -> None:
     """Once per run, before the first lab: remove what crashed runs left (dead sockets, orphan namespaces)."""
     if netns.skip_reason() is None:
-        netns.sweep()
+        netns_sweep.sweep()
 
 
 @pytest.fixture
