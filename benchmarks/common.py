@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -84,6 +85,24 @@ def machine() -> str:
         pass
     return (f"{platform.node()}: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}")
+
+
+def reference_ms(repeat: int = 5) -> float:
+    """Milliseconds this machine takes, now, for a fixed workload of the kind wgtui does (no wgtui code in it: it must
+    not change when wgtui does): split, classify with a regex and count the lines of a 10,000-block text, then build
+    and sort 100,000 tuples; median of `repeat`. This VM's speed moves by a third from one hour to the next, and this
+    figure, printed with a run, says how fast the machine was while it ran."""
+    text = "\n".join(f"# friendly_name = peer-{i}\n[Peer]\nPublicKey = {i:043d}=\n"
+                     f"AllowedIPs = 10.0.{i >> 8 & 255}.{i & 255}/32\n" for i in range(10_000))
+    setting = re.compile(r"([A-Za-z]+)[ \t]*=[ \t]*(.*)")
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        found = Counter(m[1] for m in map(setting.match, text.split("\n")) if m is not None)
+        rows = sorted((i % 977, str(i), -i) for i in range(100_000))
+        samples.append(time.perf_counter() - started)
+        assert found["PublicKey"] == 10_000 and len(rows) == 100_000
+    return statistics.median(samples) * 1000
 
 
 def report(results: list[Result], as_json: bool = False) -> None:

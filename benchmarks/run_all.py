@@ -25,7 +25,7 @@ from benchmarks import (
     bench_terminal,
     bench_ui_tick,
 )
-from benchmarks.common import Result, machine, table
+from benchmarks.common import Result, machine, reference_ms, table
 
 Runner = Callable[[bool], list[Result]]
 
@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = args.only or [n for n in BENCHMARKS if n != "poll_kernel" or args.kernel]
     started = time.monotonic()
+    reference = [reference_ms()]
     results: list[Result] = []
     for name in names:
         began = time.monotonic()
@@ -71,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             found = [Result(name, "(failed)", 0.0, "skipped", met=False, note=f"{type(exc).__name__}: {exc}")]
         results += found
         print(f"  {name}: {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
+    reference.append(reference_ms())
     print(f"Machine: {machine()}")
+    print(f"Reference workload (common.reference_ms): {reference[0]:.0f} ms before the run, {reference[1]:.0f} ms "
+          "after it: the machine's speed while it ran")
     print(f"Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC; {time.monotonic() - started:.0f} s; "
           f"{'quick sizes' if args.quick else 'full size'}\n")
     print(table(results))

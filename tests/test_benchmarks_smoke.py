@@ -20,7 +20,7 @@ from benchmarks import (
     bench_ui_tick,
     run_all,
 )
-from benchmarks.common import Result, UapiSource, table
+from benchmarks.common import Result, UapiSource, reference_ms, table
 from tests import netns
 
 
@@ -132,6 +132,16 @@ def test_run_all_knows_every_benchmark() -> None:
                                        "fleet", "changes", "batch", "dashboard_changes"}
     scripts = {p.stem.removeprefix("bench_") for p in (Path(run_all.__file__).parent).glob("bench_*.py")}
     assert scripts == set(run_all.BENCHMARKS) - {"poll_kernel"}  # every script runs (poll_kernel is bench_poll's)
+
+
+def test_run_all_prints_the_reference_workload_before_and_after(monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    speeds = iter([80.0, 120.0])
+    monkeypatch.setattr(run_all, "reference_ms", lambda: next(speeds))
+    monkeypatch.setitem(run_all.BENCHMARKS, "startup", lambda quick: [])
+    assert run_all.main(["--only", "startup"]) == 0
+    assert "Reference workload (common.reference_ms): 80 ms before the run, 120 ms after it" in capsys.readouterr().out
+    assert 0 < reference_ms(repeat=1) < 60_000  # the real workload runs and is timed
 
 
 @pytest.mark.kernel
