@@ -92,13 +92,15 @@ def interactive_gc() -> Iterator[None]:
     """The collector set as `wgtui` sets it for the dashboard and the fleet view (gcpolicy), and put back after:
     run_all runs several benchmarks in one process."""
     from wgtui import gcpolicy
+    from wgtui.conf import lines
 
-    before = gc.get_threshold()
+    before, may_freeze = gc.get_threshold(), lines._may_freeze
     gcpolicy.for_interactive()
     try:
         yield
     finally:
         gc.set_threshold(*before)
+        lines._may_freeze = may_freeze
 
 
 @dataclass

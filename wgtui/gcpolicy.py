@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import gc
 
+from wgtui.conf import lines
+
 INTERACTIVE_THRESHOLD = 10_000
 """Net new container objects between two young collections in the dashboard (Python's default is 700)."""
 
 
 def for_interactive() -> None:
-    """Raise the first threshold of the collector to INTERACTIVE_THRESHOLD (never lower it; the others stay)."""
+    """Raise the first threshold of the collector to INTERACTIVE_THRESHOLD (never lower it; the others stay), and
+    keep large documents from being frozen out of it (conf.lines.leave_to_collector: the screens alive at that
+    moment would be frozen with them, and never freed)."""
+    lines.leave_to_collector()
     young, middle, old = gc.get_threshold()
     if young < INTERACTIVE_THRESHOLD:
         gc.set_threshold(INTERACTIVE_THRESHOLD, middle, old)

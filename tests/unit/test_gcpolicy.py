@@ -10,19 +10,24 @@ from pathlib import Path
 import pytest
 
 from wgtui import cli, gcpolicy
+from wgtui.conf import lines
 
 
 @pytest.fixture(autouse=True)
-def threshold_restored() -> Iterator[None]:
-    before = gc.get_threshold()
+def threshold_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(lines, "_may_freeze", True)  # for_interactive clears it for the rest of the process
+    before, enabled = gc.get_threshold(), gc.isenabled()
     yield
     gc.set_threshold(*before)
+    if enabled:
+        gc.enable()  # the dashboard pauses the collector until its first poll is on screen, which never comes here
 
 
 def test_the_first_threshold_is_raised_and_the_others_kept() -> None:
     gc.set_threshold(700, 7, 9)
     gcpolicy.for_interactive()
     assert gc.get_threshold() == (gcpolicy.INTERACTIVE_THRESHOLD, 7, 9)
+    assert not lines._may_freeze  # and no document is frozen out of the collector (test_dismissed_screens_freed)
 
 
 def test_a_higher_threshold_is_never_lowered() -> None:
@@ -36,7 +41,12 @@ def test_the_dashboard_runs_with_it(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
     gc.set_threshold(700, 10, 10)
     seen: list[tuple[int, int, int]] = []
-    monkeypatch.setattr(WgtuiApp, "run", lambda self, *a, **k: seen.append(gc.get_threshold()))
+
+    def run(self: WgtuiApp, *_args: object, **_kwargs: object) -> None:
+        seen.append(gc.get_threshold())
+        self.monitor.stop()  # started with the app: nothing will stop it here
+
+    monkeypatch.setattr(WgtuiApp, "run", run)
     assert cli.main(["--demo", "3", "--config-dir", str(tmp_path)]) == 0
     assert seen == [(gcpolicy.INTERACTIVE_THRESHOLD, 10, 10)]
 

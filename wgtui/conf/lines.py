@@ -169,6 +169,19 @@ _SPLICE_AFTER = 10_000
 client config) made thousands of them quadratic once the dashboard had frozen its start-up objects."""
 
 
+_may_freeze = True
+"""False in an interactive process (`leave_to_collector`): a document's objects are never frozen there."""
+
+
+def leave_to_collector() -> None:
+    """Never freeze objects after a large parse in this process, however many: an interactive one (the dashboard)
+    has screens and dialogs alive at that moment, in a worker thread's parse as much as anywhere; frozen, they are
+    never collected once dismissed (at 20,000 peers every change kept its form, its preview and its client-config
+    screen for good). There the collector walks large documents again instead (rarely: see gcpolicy)."""
+    global _may_freeze
+    _may_freeze = False
+
+
 @contextmanager
 def no_gc() -> Iterator[None]:
     """The cyclic garbage collector paused while a document's many small objects are made (none of them can form a
@@ -177,9 +190,9 @@ def no_gc() -> Iterator[None]:
     Afterwards they go straight to the oldest generation (freeze, then unfreeze: two list splices), so that the first
     young collection does not walk them all at once either; garbage among them is still collected, by the next full
     collection. Not when the process keeps objects frozen on purpose (the dashboard does): unfreezing would thaw
-    those too. After very many objects (a huge file), they are frozen for good, as the dashboard's monitor freezes
-    its start-up objects: every full collection would walk them all again, and being acyclic they are freed without
-    it when they go."""
+    those too. After very many objects (a huge file), they are frozen for good: every full collection would walk them
+    all again, and being acyclic they are freed without it when they go; not in an interactive process
+    (`leave_to_collector`), where everything else alive would be frozen with them."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -187,7 +200,7 @@ def no_gc() -> Iterator[None]:
     finally:
         if enabled:
             made = gc.get_count()[0]
-            if made > _FREEZE_AFTER:
+            if made > _FREEZE_AFTER and _may_freeze:
                 gc.freeze()
             elif made > _SPLICE_AFTER and gc.get_freeze_count() == 0:
                 gc.freeze()

@@ -1,0 +1,65 @@
+"""Screens of a finished change are freed in the dashboard even when the file is large enough for a parse to
+freeze its objects out of the collector (from 15,000 peers: made here at a small size by lowering the mark): a
+freeze in the dashboard would freeze them too, and they were never freed (issue 11, round four)."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.screen import Screen
+
+from tests.ui.helpers import first_poll, screen, started
+from wgtui import gcpolicy
+from wgtui.conf import lines
+from wgtui.ui.dialogs.client_config import ClientConfigScreen
+from wgtui.ui.dialogs.diff_preview import DiffPreview
+from wgtui.ui.dialogs.peer_form import PeerForm
+from wgtui.ui.screens.dashboard import DashboardScreen
+
+
+@pytest.fixture
+def collector_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(lines, "_FREEZE_AFTER", -1)  # every parse (and plan) of the demo's file counts as a large one
+    monkeypatch.setattr(lines, "_may_freeze", True)
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()  # this test process must not keep what the flows froze
+    gc.set_threshold(*threshold)
+
+
+async def add_one(tmp_path: Path) -> list[weakref.ref[Screen[object]]]:
+    """An add through the form, the preview and the client config, back on the dashboard; weak references to the
+    three screens it showed."""
+    app, _clock, _conf = started(tmp_path)
+    made: list[weakref.ref[Screen[object]]] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await first_poll(app, pilot)
+        await pilot.press("a")
+        made.append(weakref.ref(await screen(pilot, PeerForm)))
+        await pilot.press(*"carol", "enter")
+        made.append(weakref.ref(await screen(pilot, DiffPreview)))
+        await pilot.press("y")
+        made.append(weakref.ref(await screen(pilot, ClientConfigScreen)))
+        await pilot.press("escape")
+        await screen(pilot, DashboardScreen)
+        app.poll_now()  # the monitor reads the changed file again: one more parse
+        await pilot.pause()
+        gc.collect()
+        return [ref for ref in made if ref() is not None]
+
+
+async def test_the_dashboard_frees_the_screens_of_a_change(tmp_path: Path, collector_restored: None) -> None:
+    gcpolicy.for_interactive()  # as `wgtui` starts the dashboard
+    assert not lines._may_freeze
+    frozen = gc.get_freeze_count()
+    assert await add_one(tmp_path) == []
+    assert gc.get_freeze_count() == frozen
+
+
+async def test_without_it_they_stay_frozen(tmp_path: Path, collector_restored: None) -> None:
+    # What a freeze in the dashboard did: the screens alive at a parse are frozen, and outlive their flow.
+    assert [type(ref()).__name__ for ref in await add_one(tmp_path)]
