@@ -1,5 +1,6 @@
 """Provides the namespace lab that the live tests (integration, lifecycle) share: wireguard-go in namespaces the
-tests create, swept once per run and removed after each test; and the ssh hosts built in it for the fleet tests."""
+tests create, swept once per run and removed after each test; the ssh hosts built in it for the fleet tests; and
+the document-freezing default put back after every test."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ import pytest
 
 from tests import netns, netns_sweep
 from tests.sshlab import SshLab, skip_reason
+from wgtui.conf import lines
+
+
+@pytest.fixture(autouse=True)
+def _documents_may_freeze() -> Iterator[None]:
+    """A test that starts the dashboard or the agent in-process turns document freezing off for the process
+    (conf.lines.leave_to_collector): the next test starts from the module's default again."""
+    yield
+    lines._may_freeze = True
 
 
 @pytest.fixture(scope="session")

@@ -56,3 +56,13 @@ def test_a_one_shot_command_leaves_it(tmp_path: Path, capsys: pytest.CaptureFixt
     assert cli.main(["show", "--demo", "3", "--json"]) == 0
     capsys.readouterr()
     assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_the_agent_leaves_documents_to_the_collector(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    base = ["--config-dir", str(etc), "--state-dir", str(tmp_path / "state")]
+    assert lines._may_freeze
+    cli.main([*base, "agent", "--once", "--textfile", str(tmp_path / "missing")])  # refused: it ran all the same
+    capsys.readouterr()
+    assert not lines._may_freeze

@@ -348,7 +348,11 @@ def serve(stdin: IO[bytes], stdout: IO[bytes], agent: Agent) -> int:
 
 def run_agent(args: argparse.Namespace) -> int:
     from wgtui.cli import open_backend
+    from wgtui.conf import lines
 
+    # Long-running, and never in a hurry: a large file's objects are left to the collector, not frozen with
+    # whatever else is alive at that moment (which would then never be freed).
+    lines.leave_to_collector()
     if not args.stdio:
         from wgtui.cli.agent import run_agent_command
 
