@@ -1,6 +1,7 @@
 """Screens of a finished change are freed in the dashboard even when the file is large enough for a parse to
 freeze its objects out of the collector (from 15,000 peers: made here at a small size by lowering the mark): a
-freeze in the dashboard would freeze them too, and they were never freed (issue 11, round four)."""
+freeze in the dashboard would freeze them too, and they were never freed (issue 11, round four). The dashboard
+freezes instead once it is quiet, after collecting: the dashboard alone on screen, no notification."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from textual.screen import Screen
 
-from tests.ui.helpers import first_poll, screen, started
+from tests.ui.helpers import first_poll, screen, started, until
 from wgtui import gcpolicy
 from wgtui.conf import lines
 from wgtui.ui.dialogs.client_config import ClientConfigScreen
@@ -31,12 +32,13 @@ def collector_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     gc.set_threshold(*threshold)
 
 
-async def add_one(tmp_path: Path) -> list[weakref.ref[Screen[object]]]:
+async def add_one(tmp_path: Path, *, quiet: bool = False) -> list[weakref.ref[Screen[object]]]:
     """An add through the form, the preview and the client config, back on the dashboard; weak references to the
-    three screens it showed."""
+    three screens it showed that are still alive. `quiet`: then the notifications go and the dashboard is asked to
+    freeze, as after a poll."""
     app, _clock, _conf = started(tmp_path)
     made: list[weakref.ref[Screen[object]]] = []
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=quiet) as pilot:
         await first_poll(app, pilot)
         await pilot.press("a")
         made.append(weakref.ref(await screen(pilot, PeerForm)))
@@ -48,6 +50,13 @@ async def add_one(tmp_path: Path) -> list[weakref.ref[Screen[object]]]:
         await screen(pilot, DashboardScreen)
         app.poll_now()  # the monitor reads the changed file again: one more parse
         await pilot.pause()
+        if quiet:
+            await until(pilot, lambda: app.screen.query("Toast"))
+            assert lines.freeze_asked() and not app.freeze_when_quiet()  # the "Applied" toast is still up
+            app.clear_notifications()
+            await until(pilot, lambda: not app.screen.query("Toast"))
+            frozen = gc.get_freeze_count()
+            assert app.freeze_when_quiet() and gc.get_freeze_count() > frozen and not lines.freeze_asked()
         gc.collect()
         return [ref for ref in made if ref() is not None]
 
@@ -58,6 +67,13 @@ async def test_the_dashboard_frees_the_screens_of_a_change(tmp_path: Path, colle
     frozen = gc.get_freeze_count()
     assert await add_one(tmp_path) == []
     assert gc.get_freeze_count() == frozen
+
+
+async def test_once_quiet_it_freezes_what_lives_on_and_still_frees_them(tmp_path: Path,
+                                                                       collector_restored: None) -> None:
+    gcpolicy.for_interactive()
+    lines.freeze_asked(clear=True)
+    assert await add_one(tmp_path, quiet=True) == []
 
 
 async def test_without_it_they_stay_frozen(tmp_path: Path, collector_restored: None) -> None:

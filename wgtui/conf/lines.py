@@ -171,15 +171,27 @@ client config) made thousands of them quadratic once the dashboard had frozen it
 
 _may_freeze = True
 """False in an interactive process (`leave_to_collector`): a document's objects are never frozen there."""
+_freeze_asked = False
+"""Set where freezing is left to the process: a large document was made since it last froze (`freeze_asked`)."""
 
 
 def leave_to_collector() -> None:
     """Never freeze objects after a large parse in this process, however many: an interactive one (the dashboard)
     has screens and dialogs alive at that moment, in a worker thread's parse as much as anywhere; frozen, they are
     never collected once dismissed (at 20,000 peers every change kept its form, its preview and its client-config
-    screen for good). There the collector walks large documents again instead (rarely: see gcpolicy)."""
+    screen for good). Instead `freeze_asked` tells the process, which freezes when it knows what is alive
+    (gcpolicy.freeze_when_asked)."""
     global _may_freeze
     _may_freeze = False
+
+
+def freeze_asked(*, clear: bool = False) -> bool:
+    """Whether a large document was made since the process last froze (only where it is left to the process)."""
+    global _freeze_asked
+    asked = _freeze_asked
+    if clear:
+        _freeze_asked = False
+    return asked
 
 
 @contextmanager
@@ -193,6 +205,7 @@ def no_gc() -> Iterator[None]:
     those too. After very many objects (a huge file), they are frozen for good: every full collection would walk them
     all again, and being acyclic they are freed without it when they go; not in an interactive process
     (`leave_to_collector`), where everything else alive would be frozen with them."""
+    global _freeze_asked
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -205,6 +218,8 @@ def no_gc() -> Iterator[None]:
             elif made > _SPLICE_AFTER and gc.get_freeze_count() == 0:
                 gc.freeze()
                 gc.unfreeze()
+            if made > _FREEZE_AFTER and not _may_freeze:
+                _freeze_asked = True
             gc.enable()
 
 

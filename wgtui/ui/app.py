@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import BindingType
 
+from wgtui import gcpolicy
 from wgtui.backends.base import Backend
 from wgtui.backends.locked import LockedBackend
 from wgtui.changes.handshake_watch import HandshakeWatch
 from wgtui.changes.transaction import Recorder, set_recorder
+from wgtui.conf import lines
 from wgtui.config_source import ConfigSource
 from wgtui.lifecycle.peer_usage import read_usage
 from wgtui.lifecycle.record import recorder
@@ -145,12 +147,21 @@ class WgtuiApp(TerminalApp):
             # Blocks the poll thread until the UI has applied the update: polls cannot pile up behind a busy UI.
             self.call_from_thread(self.dashboard.apply_update, update, configs)
             self._resume_gc()
+            if lines.freeze_asked():
+                self.call_from_thread(self.freeze_when_quiet)
         except RuntimeError:
             self.monitor.stop()  # the app is shutting down
         except Exception:
             if not (self._exit or self.dashboard._closing or self.dashboard._closed):
                 raise
             self.monitor.stop()  # a poll that arrived while the screens were being taken down (NoMatches)
+
+    def freeze_when_quiet(self) -> bool:
+        """gcpolicy.freeze_when_asked, once only what lives on is alive: the dashboard alone on screen, without a
+        notification (a dialog or a toast frozen now would never be freed once gone). True when it froze."""
+        if self.screen is not self.dashboard or self.screen.query("Toast"):
+            return False  # asked again after the next poll
+        return gcpolicy.freeze_when_asked()
 
     def poll_now(self) -> Update:
         """Poll on the UI thread and apply the result (tests, and after a change)."""
