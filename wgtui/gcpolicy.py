@@ -28,11 +28,12 @@ def for_interactive() -> None:
 
 
 def freeze_when_asked() -> bool:
-    """Where large documents are left to the process (for_interactive): if one was made since the last time, collect
-    what is garbage now, then freeze what is alive, so that the collector's later full passes do not walk those
-    documents again (0.1 s a pass at 20,000 peers, ~1 s at 100,000). To be called when what is alive lives on: the
-    dashboard alone on screen, no dialog and no notification (whatever is frozen and later let go is never freed:
-    the point of not freezing inside the parse). True when it froze."""
+    """Where large documents are left to the process (for_interactive): if a very large one was made since the last
+    time (conf.lines._ASK_AFTER: ~40,000 peers), collect what is garbage now, then freeze what is alive, so that the
+    collector's later full passes do not walk those documents again (~1 s a pass at 100,000 peers). To be called
+    when what is alive lives on: the dashboard alone on screen, no dialog and no notification; even then ~2,000
+    objects frozen now go later and are never freed (the footer's keys, rebuilt when the focus moves). True when it
+    froze."""
     if not lines.freeze_asked(clear=True):
         return False
     gc.collect()

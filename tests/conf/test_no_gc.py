@@ -25,3 +25,19 @@ def test_a_large_parse_still_moves_its_objects_out_of_the_young_generation(monke
     with lines.no_gc():
         kept = [[i] for i in range(lines._SPLICE_AFTER + 1_000)]
     assert asked == [1] and gc.isenabled() and gc.get_count()[0] < len(kept)
+
+
+def test_where_freezing_is_left_to_the_process_only_a_very_large_parse_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lines, "_may_freeze", False)  # as the dashboard and the agent set it
+    monkeypatch.setattr(lines, "_FREEZE_AFTER", 1_000)
+    monkeypatch.setattr(lines, "_ASK_AFTER", 5_000)
+    lines.freeze_asked(clear=True)
+    frozen = gc.get_freeze_count()
+    gc.collect()
+    with lines.no_gc():
+        kept = [[i] for i in range(2_000)]  # large: it would have been frozen
+    assert not lines.freeze_asked() and gc.get_freeze_count() == frozen
+    with lines.no_gc():
+        kept += [[i] for i in range(6_000)]  # very large: the process is asked
+    assert lines.freeze_asked(clear=True) and not lines.freeze_asked() and gc.get_freeze_count() == frozen
+    assert gc.isenabled() and len(kept) == 8_000

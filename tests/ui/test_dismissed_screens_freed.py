@@ -25,6 +25,7 @@ from wgtui.ui.screens.dashboard import DashboardScreen
 @pytest.fixture
 def collector_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(lines, "_FREEZE_AFTER", -1)  # every parse (and plan) of the demo's file counts as a large one
+    monkeypatch.setattr(lines, "_ASK_AFTER", -1)  # and as a very large one
     monkeypatch.setattr(lines, "_may_freeze", True)
     threshold = gc.get_threshold()
     yield

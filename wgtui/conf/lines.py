@@ -171,22 +171,29 @@ client config) made thousands of them quadratic once the dashboard had frozen it
 
 _may_freeze = True
 """False in an interactive process (`leave_to_collector`): a document's objects are never frozen there."""
+_ASK_AFTER = 400_000
+"""Objects made in a no_gc block from which on, where freezing is left to the process, it is asked to freeze (a
+file of ~40,000 peers and more). Measured at 20,000 peers in the dashboard: a full pass over a document left to the
+collector costs 0.1-0.2 s, while each freeze, however quiet the moment, also freezes ~2,000 objects that go later
+(the footer's keys, rebuilt when the focus moves) and are then never freed; from ~40,000 peers the passes cost more
+than that is worth."""
 _freeze_asked = False
-"""Set where freezing is left to the process: a large document was made since it last froze (`freeze_asked`)."""
+"""Set where freezing is left to the process: a very large document was made since it last froze."""
 
 
 def leave_to_collector() -> None:
     """Never freeze objects after a large parse in this process, however many: an interactive one (the dashboard)
     has screens and dialogs alive at that moment, in a worker thread's parse as much as anywhere; frozen, they are
     never collected once dismissed (at 20,000 peers every change kept its form, its preview and its client-config
-    screen for good). Instead `freeze_asked` tells the process, which freezes when it knows what is alive
-    (gcpolicy.freeze_when_asked)."""
+    screen for good). Instead, for very large files, `freeze_asked` tells the process, which freezes when it knows
+    what is alive (gcpolicy.freeze_when_asked)."""
     global _may_freeze
     _may_freeze = False
 
 
 def freeze_asked(*, clear: bool = False) -> bool:
-    """Whether a large document was made since the process last froze (only where it is left to the process)."""
+    """Whether a very large document was made since the process last froze (only where it is left to the process:
+    see _ASK_AFTER)."""
     global _freeze_asked
     asked = _freeze_asked
     if clear:
@@ -218,7 +225,7 @@ def no_gc() -> Iterator[None]:
             elif made > _SPLICE_AFTER and gc.get_freeze_count() == 0:
                 gc.freeze()
                 gc.unfreeze()
-            if made > _FREEZE_AFTER and not _may_freeze:
+            if made > _ASK_AFTER and not _may_freeze:
                 _freeze_asked = True
             gc.enable()
 
