@@ -29,7 +29,7 @@ def for_interactive() -> None:
 
 def freeze_when_asked() -> bool:
     """Where large documents are left to the process (for_interactive): if a very large one was made since the last
-    time (conf.lines._ASK_AFTER: ~40,000 peers), collect what is garbage now, then freeze what is alive, so that the
+    time (conf.lines._ASK_AFTER: ~50,000 peers), collect what is garbage now, then freeze what is alive, so that the
     collector's later full passes do not walk those documents again (~1 s a pass at 100,000 peers). To be called
     when what is alive lives on: the dashboard alone on screen, no dialog and no notification; even then ~2,000
     objects frozen now go later and are never freed (the footer's keys, rebuilt when the focus moves). True when it

@@ -173,9 +173,9 @@ _may_freeze = True
 """False in an interactive process (`leave_to_collector`): a document's objects are never frozen there."""
 _ASK_AFTER = 400_000
 """Objects made in a no_gc block from which on, where freezing is left to the process, it is asked to freeze (a
-file of ~40,000 peers and more). Measured at 20,000 peers in the dashboard: a full pass over a document left to the
+file of ~50,000 peers and more). Measured at 20,000 peers in the dashboard: a full pass over a document left to the
 collector costs 0.1-0.2 s, while each freeze, however quiet the moment, also freezes ~2,000 objects that go later
-(the footer's keys, rebuilt when the focus moves) and are then never freed; from ~40,000 peers the passes cost more
+(the footer's keys, rebuilt when the focus moves) and are then never freed; from ~50,000 peers the passes cost more
 than that is worth."""
 _freeze_asked = False
 """Set where freezing is left to the process: a very large document was made since it last froze."""
