@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 from textual.screen import Screen
 
+from tests.fakes import Clock
 from tests.ui.helpers import first_poll, screen, started, until
 from wgtui import gcpolicy
+from wgtui.backends.demo import DemoBackend
 from wgtui.conf import lines
+from wgtui.ui.app import AppOptions, WgtuiApp
 from wgtui.ui.dialogs.client_config import ClientConfigScreen
 from wgtui.ui.dialogs.diff_preview import DiffPreview
 from wgtui.ui.dialogs.peer_form import PeerForm
@@ -80,3 +83,25 @@ async def test_once_quiet_it_freezes_what_lives_on_and_still_frees_them(tmp_path
 async def test_without_it_they_stay_frozen(tmp_path: Path, collector_restored: None) -> None:
     # What a freeze in the dashboard did: the screens alive at a parse are frozen, and outlive their flow.
     assert [type(ref()).__name__ for ref in await add_one(tmp_path)]
+
+
+async def test_the_running_dashboard_freezes_after_a_poll_once_quiet(tmp_path: Path,
+                                                                    collector_restored: None) -> None:
+    gcpolicy.for_interactive()
+    clock = Clock()
+    app = WgtuiApp(DemoBackend(5, clock=clock, config_dir=tmp_path),
+                   AppOptions(autostart=True, interval=0.1, clock=clock, config_dir=tmp_path))
+    try:
+        async with app.run_test(notifications=True) as pilot:
+            await until(pilot, lambda: len(app.dashboard.table.model) > 0)
+            frozen = gc.get_freeze_count()
+            app.notify("a toast", timeout=60)
+            await until(pilot, lambda: app.screen.query("Toast"))
+            lines._freeze_asked = True  # a very large file was parsed (the monitor's thread asks after its polls)
+            await pilot.pause(0.5)
+            assert lines.freeze_asked() and gc.get_freeze_count() == frozen  # not while the toast is up
+            app.clear_notifications()
+            await until(pilot, lambda: not lines.freeze_asked())
+            assert gc.get_freeze_count() > frozen
+    finally:
+        gc.enable()  # the collector waits for the first poll on screen; a failed start must not leave it off
