@@ -139,6 +139,19 @@ def test_a_broken_state_directory_never_fails_a_change(tmp_path: Path, capsys: p
     assert "the change is done, but the lifecycle state" in capsys.readouterr().err
 
 
+def test_a_state_directory_that_cannot_be_looked_at_is_said(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    backend, conf = server(etc(tmp_path))
+    unreadable = tmp_path / ("s" * 300)  # stat fails (ENAMETOOLONG), as it would on a directory it may not enter
+    previous = transaction.set_recorder(recorder(unreadable))
+    try:
+        result = transaction.run(Planner("wg0", conf, backend).remove("alice"), backend)
+    finally:
+        transaction.set_recorder(previous)
+    assert result.ok and ALICE not in backend.ifaces["wg0"]
+    assert f"the lifecycle state in {unreadable} was not updated" in capsys.readouterr().err
+
+
 def test_an_undo_is_described_by_what_it_brings_back(tmp_path: Path, state: Path) -> None:
     from wgtui.changes.undo import plan_undo
 

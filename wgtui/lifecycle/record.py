@@ -65,7 +65,8 @@ def record_change(state_dir: Path, plan: Plan, before: InterfaceState | None, ho
     try:
         if not state_dir.is_dir():
             return  # before importing SQLite and the ledger: ~10 ms of a command on a host without the lifecycle
-    except OSError:
+    except OSError as exc:  # a directory it may not look into (is_dir answers False only when it is missing)
+        _not_updated(state_dir, exc)
         return
     import sqlite3
 
@@ -76,8 +77,11 @@ def record_change(state_dir: Path, plan: Plan, before: InterfaceState | None, ho
     try:
         _record(state_dir, plan, before, host)
     except (DatabaseError, LedgerError, EventError, sqlite3.Error, OSError, ConfError, ValueError) as exc:
-        print(f"wgtui: the change is done, but the lifecycle state in {state_dir} was not updated: {exc}",
-              file=sys.stderr)
+        _not_updated(state_dir, exc)
+
+
+def _not_updated(state_dir: Path, exc: Exception) -> None:
+    print(f"wgtui: the change is done, but the lifecycle state in {state_dir} was not updated: {exc}", file=sys.stderr)
 
 
 def recorder(state_dir: Path, host: str | None = None) -> Callable[[Plan, InterfaceState | None], None]:
