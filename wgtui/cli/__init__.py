@@ -230,9 +230,6 @@ def run_fleet_tui(args: argparse.Namespace, specs: list[HostSpec]) -> int:
     return 128 + app.stopped_by if app.stopped_by else 0
 
 
-_exit_hook = False
-
-
 def _skip_final_collection() -> None:
     """At exit, the interpreter's last full collection would walk every object still alive: after a change to a
     file of 10,000 peers that is ~0.05-0.1 s of a 0.5 s command, spent after its work is done and said. Frozen objects
@@ -242,10 +239,8 @@ def _skip_final_collection() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _exit_hook
-    if not _exit_hook:
-        _exit_hook = True
-        atexit.register(_skip_final_collection)
+    atexit.unregister(_skip_final_collection)  # once, however often main runs in this process (tests)
+    atexit.register(_skip_final_collection)
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     args = finish_args(parser, parser.parse_args(words))
