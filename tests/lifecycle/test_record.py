@@ -115,40 +115,35 @@ def test_a_sync_is_described_peer_by_peer(tmp_path: Path, state: Path) -> None:
     assert [e["type"] for e in got] == ["peer.updated"] and got[0]["public_key"] not in (ALICE, BOB)
 
 
-def test_without_a_state_directory_nothing_is_created(tmp_path: Path) -> None:
+def remove_alice(tmp_path: Path, state_dir: Path) -> None:
+    """Alice removed (file and interface), the change recorded into `state_dir`; it succeeds whatever that is."""
     backend, conf = server(etc(tmp_path))
-    missing = tmp_path / "no-state"
-    previous = transaction.set_recorder(recorder(missing))
-    try:
-        run(Planner("wg0", conf, backend).remove("alice"), backend)
-    finally:
-        transaction.set_recorder(previous)
-    assert not missing.exists()
-
-
-def test_a_broken_state_directory_never_fails_a_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    backend, conf = server(etc(tmp_path))
-    broken = tmp_path / "state"
-    (broken / "wgtui.db").mkdir(parents=True)  # a directory where the database should be
-    previous = transaction.set_recorder(recorder(broken))
+    previous = transaction.set_recorder(recorder(state_dir))
     try:
         result = transaction.run(Planner("wg0", conf, backend).remove("alice"), backend)
     finally:
         transaction.set_recorder(previous)
-    assert result.ok and ALICE not in backend.ifaces["wg0"]
+    assert result.ok and ALICE not in backend.ifaces["wg0"], result
+    assert not any("could not be recorded" in step for step in result.steps), result
+
+
+def test_without_a_state_directory_nothing_is_created(tmp_path: Path) -> None:
+    missing = tmp_path / "no-state"
+    remove_alice(tmp_path, missing)
+    assert not missing.exists()
+
+
+def test_a_broken_state_directory_never_fails_a_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "state"
+    (broken / "wgtui.db").mkdir(parents=True)  # a directory where the database should be
+    remove_alice(tmp_path, broken)
     assert "the change is done, but the lifecycle state" in capsys.readouterr().err
 
 
 def test_a_state_directory_that_cannot_be_looked_at_is_said(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    backend, conf = server(etc(tmp_path))
     unreadable = tmp_path / ("s" * 300)  # stat fails (ENAMETOOLONG), as it would on a directory it may not enter
-    previous = transaction.set_recorder(recorder(unreadable))
-    try:
-        result = transaction.run(Planner("wg0", conf, backend).remove("alice"), backend)
-    finally:
-        transaction.set_recorder(previous)
-    assert result.ok and ALICE not in backend.ifaces["wg0"]
+    remove_alice(tmp_path, unreadable)
     assert f"the lifecycle state in {unreadable} was not updated" in capsys.readouterr().err
 
 
