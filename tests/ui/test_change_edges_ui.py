@@ -183,7 +183,13 @@ async def test_pasted_public_key_is_checked_and_needs_no_client_config(tmp_path:
         done(app)
 
 
-async def test_a_double_enter_in_the_form_does_not_apply_unseen(tmp_path: Path) -> None:
+async def test_a_double_enter_in_the_form_does_not_apply_unseen(tmp_path: Path, monkeypatch: Any) -> None:
+    # The grace's clock stands still unless moved: on a loaded machine the second press can otherwise come
+    # later than the grace after the preview opened (CI once saw that).
+    from wgtui.ui.dialogs import diff_preview
+
+    seconds = [1000.0]
+    monkeypatch.setattr(diff_preview, "now", lambda: seconds[0])
     app, _clock, conf = started(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await first_poll(app, pilot)
@@ -192,9 +198,10 @@ async def test_a_double_enter_in_the_form_does_not_apply_unseen(tmp_path: Path) 
         await fill(pilot, await screen(pilot, PeerForm), name="hasty")
         await pilot.press("enter")
         preview = await screen(pilot, DiffPreview)
-        await pilot.press("enter")  # at once: ignored
+        seconds[0] += diff_preview.ENTER_GRACE * 0.9
+        await pilot.press("enter")  # within the grace: ignored
         assert app.screen is preview and conf.read_bytes() == original
-        preview.opened -= 1  # as if it had been read for a second
+        seconds[0] += diff_preview.ENTER_GRACE  # read for longer than the grace
         await pilot.press("enter")
         await screen(pilot, ClientConfigScreen)
         assert "# friendly_name = hasty" in conf.read_text()

@@ -152,7 +152,7 @@ class WgtuiApp(TerminalApp):
         except RuntimeError:
             self.monitor.stop()  # the app is shutting down
         except Exception:
-            if not (self._exit or self.dashboard._closing or self.dashboard._closed):
+            if not self.taking_down(self.dashboard):
                 raise
             self.monitor.stop()  # a poll that arrived while the screens were being taken down (NoMatches)
 

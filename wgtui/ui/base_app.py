@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -64,6 +65,11 @@ class TerminalApp(App[None]):
         """The app is ending (quit or signal): stop polling, leave changes as they are."""
 
     # -- output ----------------------------------------------------------------------------------------------
+
+    def taking_down(self, screen: Screen[Any]) -> bool:
+        """The app is exiting or shutting down (a test's run_test ends with a shutdown that never calls exit),
+        or `screen` is being removed: a tick from a thread that meets missing widgets then is expected."""
+        return self._exit or not self.is_running or screen._closing or screen._closed
 
     def get_driver_class(self) -> type[Driver]:
         # Output goes through a screen diff that writes only the cells that changed (ui/screen_diff.py): a

@@ -80,7 +80,7 @@ class FleetApp(TerminalApp):
         except RuntimeError:
             self.fleet_watch.stop(wait=False)  # the app is shutting down
         except Exception:
-            if not self._exit:
+            if not self.taking_down(self.fleet):
                 raise
             self.fleet_watch.stop(wait=False)  # a tick that arrived while the screens were being taken down
 

@@ -54,6 +54,9 @@ class Choice(StrEnum):
 ENTER_GRACE = 0.5
 """Seconds after the preview opens during which enter does not apply."""
 
+now = time.monotonic
+"""The clock of that grace (a module attribute so that a test can hold it still on a loaded machine)."""
+
 
 def diff_text(diff: str) -> Text:
     """The unified diff coloured like `git diff`. Secrets are already masked by Plan.diff."""
@@ -126,7 +129,7 @@ class DiffPreview(ModalScreen[Choice]):
         self.cancel_label = cancel_label
         self.offer_save_config_off = offer_save_config_off
         self.steps = steps
-        self.opened = time.monotonic()
+        self.opened = now()
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -tall", id="preview-dialog") as dialog:
@@ -145,7 +148,7 @@ class DiffPreview(ModalScreen[Choice]):
     def on_mount(self) -> None:
         # The diff has focus so that the arrows scroll it; y / enter / n decide.
         self.query_one("#preview-box").focus()
-        self.opened = time.monotonic()
+        self.opened = now()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "choose" and parameters == (Choice.SAVE_CONFIG_OFF,):
@@ -158,7 +161,7 @@ class DiffPreview(ModalScreen[Choice]):
     def action_apply_enter(self) -> None:
         # The form before this screen is submitted with enter too: a double press (or key repeat) there must
         # not apply a change nobody has seen. y is never ignored.
-        if time.monotonic() - self.opened >= ENTER_GRACE:
+        if now() - self.opened >= ENTER_GRACE:
             self.dismiss(Choice.APPLY)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
