@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import Clock, SyntheticUapi, UapiSource
+from wgtui.conf import lines
 from wgtui.monitor import Update
 
 IFNAME = "wgbench0"
@@ -170,4 +171,5 @@ async def running(n: int, share: float = 0.05, size: tuple[int, int] = (120, 40)
             # The monitor froze this app's objects out of the garbage collector (gc.freeze): let the next one start
             # from a clean heap when several benchmarks run in one process.
             gc.unfreeze()
+            lines.thawed()
             gc.collect()

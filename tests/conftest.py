@@ -16,9 +16,12 @@ from wgtui.conf import lines
 @pytest.fixture(autouse=True)
 def _documents_may_freeze() -> Iterator[None]:
     """A test that starts the dashboard or the agent in-process turns document freezing off for the process
-    (conf.lines.leave_to_collector): the next test starts from the module's default again."""
+    (conf.lines.leave_to_collector), a very large parse asks the process to freeze, and no_gc remembers a frozen set
+    it saw: the next test starts from the module's defaults again."""
     yield
     lines._may_freeze = True
+    lines.freeze_asked(clear=True)
+    lines.thawed()
 
 
 @pytest.fixture(scope="session")

@@ -41,3 +41,19 @@ def test_where_freezing_is_left_to_the_process_only_a_very_large_parse_asks(monk
         kept += [[i] for i in range(6_000)]  # very large: the process is asked
     assert lines.freeze_asked(clear=True) and not lines.freeze_asked() and gc.get_freeze_count() == frozen
     assert gc.isenabled() and len(kept) == 8_000
+
+
+def test_a_frozen_set_is_asked_about_once_until_the_caller_thaws_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The dashboard's monitor froze its start-up objects: each ask walks them all (17 ms at 10,000 peers).
+    asked: list[int] = []
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: asked.append(1) or 150_000)
+    lines.thawed()
+    kept = []
+    for _ in range(3):
+        with lines.no_gc():
+            kept += [[i] for i in range(lines._SPLICE_AFTER + 1_000)]
+    assert asked == [1] and gc.isenabled()
+    lines.thawed()  # a harness thawed everything: asked again
+    with lines.no_gc():
+        kept += [[i] for i in range(lines._SPLICE_AFTER + 1_000)]
+    assert asked == [1, 1]

@@ -179,6 +179,11 @@ collector costs 0.1-0.2 s, while each freeze, however quiet the moment, also fre
 than that is worth."""
 _freeze_asked = False
 """Set where freezing is left to the process: a very large document was made since it last froze."""
+_seen_frozen = False
+"""gc.get_freeze_count() was found above 0 once. wgtui never thaws what it froze for good (the splice below thaws
+only when nothing else was frozen), so it is not asked again: in the dashboard, whose monitor froze its start-up
+objects, each ask walked them all, 17 ms, twice in every change form it opened at 10,000 peers. A harness that
+thaws everything says so (`thawed`); had it not, the only cost would be a skipped splice."""
 
 
 def leave_to_collector() -> None:
@@ -189,6 +194,13 @@ def leave_to_collector() -> None:
     what is alive (gcpolicy.freeze_when_asked)."""
     global _may_freeze
     _may_freeze = False
+
+
+def thawed() -> None:
+    """Tell no_gc that the caller thawed every frozen object (gc.unfreeze; wgtui itself never does: test and
+    benchmark harnesses between two apps): it asks gc.get_freeze_count() again."""
+    global _seen_frozen
+    _seen_frozen = False
 
 
 def freeze_asked(*, clear: bool = False) -> bool:
@@ -212,7 +224,7 @@ def no_gc() -> Iterator[None]:
     those too. After very many objects (a huge file), they are frozen for good: every full collection would walk them
     all again, and being acyclic they are freed without it when they go; not in an interactive process
     (`leave_to_collector`), where everything else alive would be frozen with them."""
-    global _freeze_asked
+    global _freeze_asked, _seen_frozen
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -222,9 +234,13 @@ def no_gc() -> Iterator[None]:
             made = gc.get_count()[0]
             if made > _FREEZE_AFTER and _may_freeze:
                 gc.freeze()
-            elif made > _SPLICE_AFTER and gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
+                _seen_frozen = True
+            elif made > _SPLICE_AFTER and not _seen_frozen:
+                if gc.get_freeze_count() == 0:
+                    gc.freeze()
+                    gc.unfreeze()
+                else:
+                    _seen_frozen = True
             if made > _ASK_AFTER and not _may_freeze:
                 _freeze_asked = True
             gc.enable()
