@@ -22,11 +22,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import Result, SyntheticUapi, UapiSource, main_for
 from benchmarks.uiharness import IFNAME, interactive_gc, probed
 from tests.fakes import Clock
+from wgtui.conf import lines
 
 BENCH = "dashboard changes"
 TARGET_S = 0.35
 """Per step the user waits on (open, preview, apply), median: the CLI's whole-process target at 10,000 peers."""
 TIMEOUT_S = 60.0
+READ_S = 1.0
+"""Between two changes the user reads the result: the dashboard collects a finished change's dialogs then
+(gcpolicy.collect_after_flow), as it does for a user."""
 
 
 class ChangingSource(UapiSource):
@@ -214,6 +218,7 @@ async def running(n: int, size: tuple[int, int]) -> AsyncIterator[Run]:
                 yield run
         finally:
             gc.unfreeze()  # the monitor froze this app's objects (see uiharness.running)
+            lines.thawed()
             gc.collect()
 
 
@@ -272,10 +277,12 @@ async def measure(n: int, repeat: int, size: tuple[int, int]) -> Samples:
             await steps(run, out, "add", add(run, f"bench-{i}"))
             run.poll()
             await run.pilot.pause()
+            await asyncio.sleep(READ_S)
         for _ in range(repeat):
             await steps(run, out, "remove", remove(run))
             run.poll()  # the removed row leaves the table: the next `d` is on another peer
             await run.pilot.pause()
+            await asyncio.sleep(READ_S)
     return out
 
 

@@ -7,7 +7,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from textual.app import App
+from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerFailed
+
+from wgtui import gcpolicy
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -54,6 +57,15 @@ class FlowRunner:
                             timeout=20)
         finally:
             self.busy = False
+            if self.app.is_running:
+                self.app.set_timer(gcpolicy.SETTLE_S, self._settled)
+
+    def _settled(self) -> None:
+        if not self.app.is_running or self.busy:
+            return
+        stack = self.app.screen_stack  # empty while the app shuts down
+        if stack and not isinstance(stack[-1], ModalScreen):
+            gcpolicy.collect_after_flow()
 
     async def thread(self, fn: Callable[[], R], name: str) -> R:
         """A blocking call in a thread worker; its result, or its exception."""
