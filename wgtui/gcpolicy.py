@@ -37,7 +37,10 @@ def collect_after_flow() -> int:
     (~27,000 objects for the add form, its preview and its client config). Left to the collector's own schedule, a
     pass over them came at a random later moment: measured at 10,000 peers, inside the next form's opening
     (0.03-0.06 s of it) or a UI tick. Done here it costs 0.02-0.07 s at 10,000 peers while the dashboard is idle.
-    The objects collected."""
+    Not where a very large document waits to be frozen (freeze_when_asked): that collects too, and at ~50,000 peers
+    and more a pass costs up to a second, so there is one, not two. The objects collected."""
+    if lines.freeze_asked():
+        return 0
     return gc.collect()
 
 

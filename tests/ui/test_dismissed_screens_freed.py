@@ -89,9 +89,11 @@ async def test_without_it_they_stay_frozen(tmp_path: Path, collector_restored: N
 
 
 async def test_a_finished_change_is_collected_by_the_dashboard_once_it_settles(tmp_path: Path,
-                                                                               collector_restored: None) -> None:
+                                                                               collector_restored: None,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     # The collector's own passes never come here (a threshold no test reaches): what frees the dialogs is the
-    # dashboard's collection after the flow.
+    # dashboard's collection after the flow. The file is not a very large one here (a freeze would collect).
+    monkeypatch.setattr(lines, "_ASK_AFTER", 10**9)
     gcpolicy.for_interactive()
     gc.set_threshold(10**9)
     assert await add_one(tmp_path, settle=True) == []
@@ -99,6 +101,7 @@ async def test_a_finished_change_is_collected_by_the_dashboard_once_it_settles(t
 
 async def test_without_the_settling_collection_the_dialogs_wait(tmp_path: Path, collector_restored: None,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lines, "_ASK_AFTER", 10**9)
     gcpolicy.for_interactive()
     gc.set_threshold(10**9)
     monkeypatch.setattr(gcpolicy, "collect_after_flow", lambda: 0)

@@ -66,3 +66,16 @@ def test_the_agent_leaves_documents_to_the_collector(tmp_path: Path, capsys: pyt
     cli.main([*base, "agent", "--once", "--textfile", str(tmp_path / "missing")])  # refused: it ran all the same
     capsys.readouterr()
     assert not lines._may_freeze
+
+
+def test_after_a_flow_it_collects_once_not_twice_where_a_freeze_is_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    passes: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda generation=2: passes.append(generation) or 0)
+    lines.freeze_asked(clear=True)
+    gcpolicy.collect_after_flow()
+    assert passes == [2]
+    lines._freeze_asked = True  # a very large document was made: the quiet freeze will collect, then freeze
+    gcpolicy.collect_after_flow()
+    assert passes == [2] and lines.freeze_asked()
+    assert gcpolicy.freeze_when_asked() and passes == [2, 2]
+    gc.unfreeze()
