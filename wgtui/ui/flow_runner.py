@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from textual.app import App
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerFailed
 
 from wgtui import gcpolicy
@@ -29,6 +30,7 @@ class FlowRunner:
     def __init__(self, app: App[Any]) -> None:
         self.app = app
         self.busy = False
+        self._settling: Timer | None = None
         self.failure: BaseException | None = None
         """An unexpected error that ended a flow (shown to the user; tests assert there is none)."""
 
@@ -58,9 +60,14 @@ class FlowRunner:
         finally:
             self.busy = False
             if self.app.is_running:
-                self.app.set_timer(gcpolicy.SETTLE_S, self._settled)
+                if self._settling is not None:
+                    self._settling.stop()  # flows that end in quick succession: one collection after the last
+                self._settling = self.app.set_timer(gcpolicy.SETTLE_S, self._settled)
 
     def _settled(self) -> None:
+        """The flow's dialogs are garbage now: collected while the user reads the result (gcpolicy), unless another
+        flow or dialog has been opened since."""
+        self._settling = None
         if not self.app.is_running or self.busy:
             return
         stack = self.app.screen_stack  # empty while the app shuts down
