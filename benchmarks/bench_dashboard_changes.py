@@ -270,7 +270,7 @@ Samples = dict[str, list[tuple[float, float]]]
 """Per step: (seconds, of which the garbage collector) of each repeat."""
 
 
-async def measure(n: int, repeat: int, size: tuple[int, int]) -> Samples:
+async def measure(n: int, repeat: int, size: tuple[int, int], read_s: float = READ_S) -> Samples:
     out: Samples = {}
     async with running(n, size) as run:
         for i in range(repeat + 1):
@@ -279,12 +279,12 @@ async def measure(n: int, repeat: int, size: tuple[int, int]) -> Samples:
                 out[FIRST_OPEN] = [out["add: open"].pop()]
             run.poll()
             await run.pilot.pause()
-            await asyncio.sleep(READ_S)
+            await asyncio.sleep(read_s)
         for _ in range(repeat):
             await steps(run, out, "remove", remove(run))
             run.poll()  # the removed row leaves the table: the next `d` is on another peer
             await run.pilot.pause()
-            await asyncio.sleep(READ_S)
+            await asyncio.sleep(read_s)
     return out
 
 
@@ -308,10 +308,11 @@ STEPS = {
 """Every step is a wait: each gets the target (at 10,000 peers; other sizes are context)."""
 
 
-def run(sizes: tuple[int, ...] = (1_000, 10_000), repeat: int = 3, size: tuple[int, int] = (120, 40)) -> list[Result]:
+def run(sizes: tuple[int, ...] = (1_000, 10_000), repeat: int = 3, size: tuple[int, int] = (120, 40),
+        read_s: float = READ_S) -> list[Result]:
     results = []
     for n in sizes:
-        samples = asyncio.run(measure(n, repeat, size))
+        samples = asyncio.run(measure(n, repeat, size, read_s))
         for step, label in STEPS.items():
             times = [t for t, _ in samples[step]]
             collected = max(samples[step], key=lambda sample: sample[1])
