@@ -213,11 +213,12 @@ def test_add_peers_equals_add_peer_one_at_a_time(gen: Generated, specs: list[dic
     assert outcome(lambda: doc.add_peers(specs)) == outcome(one_at_a_time)
 
 
-def test_add_peers_of_a_thousand_equals_one_at_a_time() -> None:
+def test_add_peers_of_hundreds_equals_one_at_a_time() -> None:
+    # 300 (two /24s of addresses): one at a time is quadratic, 1,000 took 10 s of the suite for nothing more.
     rng = random.Random(4)
     doc = Document.parse(big_file(rng, 200, 0))
     specs = [{"public_key": random_key(rng), "allowed_ips": [f"10.8.{i // 250}.{i % 250 + 1}/32"], "name": f"n{i}",
-              "comments": ["# wgtui: key-created=2026-01-01T00:00:00Z"]} for i in range(1000)]
+              "comments": ["# wgtui: key-created=2026-01-01T00:00:00Z"]} for i in range(300)]
     one = doc
     for spec in specs:
         one = one.add_peer(**spec)  # type: ignore[arg-type]
