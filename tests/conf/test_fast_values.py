@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wgtui import ipalloc
-from wgtui.changes.plan import SECRETS, _spills, mask_secrets
+from wgtui.changes.plan import SECRETS, _hide, _spills, mask_secrets
 from wgtui.conf import Convention, Document, NameStyle, Placement
 from wgtui.conf.diff import unified_diff, unified_diff_slow
 from wgtui.conf.errors import ConfError, ValidationError
@@ -150,6 +150,20 @@ def test_line_by_line_masking_is_used_only_where_it_equals_whole_text_masking(li
     assert _spills(text) == (spill is not None)
     if not _spills(text):
         assert whole == by_line
+
+
+_OLD_SECRET_LINE = re.compile(r"^(?P<head>\s*(?:#\[disabled\][ \t]*)?(?:PrivateKey|PresharedKey)\s*=\s*)"
+                              r"(?P<value>[^\s#]+)", re.I | re.M)
+"""The pattern before its indent stopped at the line's end (quadratic over blank lines): the reference."""
+
+
+@PROPS
+@given(st.lists(st.sampled_from(["PresharedKey =", "PresharedKey = a", "privatekey=  ", "PRIVATEKEY", "x", "", " ",
+                                 "\t\r", "  PreſharedKey = \u212a", "#[disabled] PrivateKey = k", "\v#[disabled]",
+                                 "PublicKey = b", "\u0130", "pReSharedKey\t=\t"]), max_size=12))
+def test_masking_is_what_the_pattern_over_blank_lines_made(lines: list[str]) -> None:
+    text = "\n".join(lines) + "\n"
+    assert mask_secrets(text) == _OLD_SECRET_LINE.sub(_hide, text)
 
 
 # -- stamps, metadata, batch adds ---------------------------------------------------------------------------------

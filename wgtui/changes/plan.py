@@ -15,9 +15,11 @@ from wgtui.conf import unified_diff
 from wgtui.conf.diff import Mask
 from wgtui.model import KEEP, PeerUpdate
 
-_SECRET_LINE = re.compile(r"^(?P<head>\s*(?:#\[disabled\][ \t]*)?(?:PrivateKey|PresharedKey)\s*=\s*)(?P<value>[^\s#]+)",
-                          re.I | re.M)
-"""A key line, also inside a disabled block (`#[disabled] PresharedKey = …`: still a secret)."""
+_SECRET_LINE = re.compile(
+    r"^(?P<head>[^\S\n]*(?:#\[disabled\][ \t]*)?(?:PrivateKey|PresharedKey)\s*=\s*)(?P<value>[^\s#]+)", re.I | re.M)
+"""A key line, also inside a disabled block (`#[disabled] PresharedKey = …`: still a secret). Its indent stops at
+the line's end: a leading "any space" went on over every blank line below, from each of them again (quadratic: 10,000
+blank lines took 7.7 s to mask); the key line's own `^` finds the same key, and the text masked is the same."""
 
 
 class ChangeRefused(Exception):
@@ -52,8 +54,8 @@ _KEY_LINE_ENDS = (re.compile(r"edkey[^\S\n]*(?:=[^\S\n]*)?\n"), re.compile(r"tek
 k, t, y and the Kelvin sign K give d, e, k, t, y, the characters that _SPILLS's re.I takes for them. Two patterns
 that start with a literal, which re searches for fast (an alternation it would try at every position)."""
 _SPILLS = re.compile(r"\s*(?:#\[disabled\][ \t]*)?(?:PrivateKey|PresharedKey)[^\S\n]*(?:=[^\S\n]*)?\n", re.I)
-_SPILLS_ANYWHERE = re.compile(r"^\s*(?:#\[disabled\][ \t]*)?(?:PrivateKey|PresharedKey)[^\S\n]*(?:=[^\S\n]*)?\n",
-                              re.I | re.M)
+_SPILLS_ANYWHERE = re.compile(
+    r"^[^\S\n]*(?:#\[disabled\][ \t]*)?(?:PrivateKey|PresharedKey)[^\S\n]*(?:=[^\S\n]*)?\n", re.I | re.M)
 
 
 def _spills(text: str) -> bool:
