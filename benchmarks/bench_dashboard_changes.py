@@ -20,9 +20,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import Result, SyntheticUapi, UapiSource, main_for
-from benchmarks.uiharness import IFNAME, interactive_gc, probed
+from benchmarks.uiharness import IFNAME, clean_heap, interactive_gc, probed
 from tests.fakes import Clock
-from wgtui.conf import lines
 
 BENCH = "dashboard changes"
 TARGET_S = 0.35
@@ -217,9 +216,7 @@ async def running(n: int, size: tuple[int, int]) -> AsyncIterator[Run]:
                 app.dashboard.query_one("#filter", Input).cursor_blink = False
                 yield run
         finally:
-            gc.unfreeze()  # the monitor froze this app's objects (see uiharness.running)
-            lines.thawed()
-            gc.collect()
+            clean_heap()
 
 
 async def add(run: Run, name: str) -> tuple[float, float, float]:

@@ -88,12 +88,19 @@ def probed() -> Iterator[Probe]:
         App._display = display  # type: ignore[method-assign]
 
 
+def clean_heap() -> None:
+    """After an app: the monitor froze its objects out of the garbage collector (gc.freeze); thawed and collected,
+    the next app of this process (run_all runs several) starts from a clean heap."""
+    gc.unfreeze()
+    lines.thawed()
+    gc.collect()
+
+
 @contextlib.contextmanager
 def interactive_gc() -> Iterator[None]:
     """The collector set as `wgtui` sets it for the dashboard and the fleet view (gcpolicy), and put back after:
     run_all runs several benchmarks in one process."""
     from wgtui import gcpolicy
-    from wgtui.conf import lines
 
     before, may_freeze = gc.get_threshold(), lines._may_freeze
     gcpolicy.for_interactive()
@@ -168,8 +175,4 @@ async def running(n: int, share: float = 0.05, size: tuple[int, int] = (120, 40)
                     raise RuntimeError(f"the table holds {len(app.dashboard.table.model)} rows, not {n}")
                 yield bench
         finally:
-            # The monitor froze this app's objects out of the garbage collector (gc.freeze): let the next one start
-            # from a clean heap when several benchmarks run in one process.
-            gc.unfreeze()
-            lines.thawed()
-            gc.collect()
+            clean_heap()
