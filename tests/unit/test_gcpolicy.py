@@ -14,8 +14,8 @@ from wgtui.conf import lines
 
 
 @pytest.fixture(autouse=True)
-def threshold_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(lines, "_may_freeze", True)  # for_interactive clears it for the rest of the process
+def threshold_restored() -> Iterator[None]:
+    # (for_interactive also clears lines._may_freeze for the rest of the process: tests/conftest.py puts it back)
     before, enabled = gc.get_threshold(), gc.isenabled()
     yield
     gc.set_threshold(*before)
