@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.driver import Driver
 from textual.screen import Screen
@@ -18,6 +18,7 @@ from wgtui.store import StoreError
 from wgtui.ui import keymap, prefs
 from wgtui.ui.columns import TITLES
 from wgtui.ui.key_age import OVERDUE
+from wgtui.ui.key_order import KeyOrder
 from wgtui.ui.messages import RedrawAsked, ViewChosen
 from wgtui.ui.peer_rows import SORTS, order_words
 from wgtui.ui.screen_diff import ScreenDiff
@@ -51,6 +52,7 @@ class TerminalApp(App[None]):
         self.stopped_by: int | None = None
         """The signal (SIGTERM, SIGHUP, SIGINT) that ended the app, for the exit code."""
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.key_order = KeyOrder(self)
 
     # -- what each app says of itself ------------------------------------------------------------------------
 
@@ -70,6 +72,12 @@ class TerminalApp(App[None]):
         """The app is exiting or shutting down (a test's run_test ends with a shutdown that never calls exit),
         or `screen` is being removed: a tick from a thread that meets missing widgets then is expected."""
         return self._exit or not self.is_running or screen._closing or screen._closed
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys from the terminal are resolved one by one, in the order typed (see key_order)
+        if isinstance(event, (events.Key, events.Paste)) and await self.key_order.handled(event):
+            return
+        await super().on_event(event)
 
     def get_driver_class(self) -> type[Driver]:
         # Output goes through a screen diff that writes only the cells that changed (ui/screen_diff.py): a

@@ -1,0 +1,94 @@
+"""Keys that arrive together (a fast typist over SSH) are applied in the order they were typed: letters, backspace,
+arrows, tab to the next field, a paste; in the peer form and the filter box."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import events
+from textual.app import App
+from textual.widgets import Input
+
+from tests.ui.helpers import first_poll, screen, started
+from wgtui.ui.dialogs.peer_form import PeerForm
+from wgtui.ui.screens.dashboard import DashboardScreen
+
+SIZE = (100, 30)
+CHARACTERS = {"backspace": None, "left": None, "right": None, "home": None, "end": None, "tab": "\t",
+              "shift+tab": None, "minus": "-", "full_stop": ".", "slash": "/", "space": " "}
+
+
+def burst(app: App[Any], *keys: str | events.Paste) -> None:
+    """Post keys as the terminal driver does when they arrive in one read: all of them before any is handled."""
+    for key in keys:
+        if isinstance(key, events.Paste):
+            app.post_message(key)
+            continue
+        character = CHARACTERS.get(key, key if len(key) == 1 else None)
+        app.post_message(events.Key(key, character))
+
+
+def letters(text: str) -> list[str]:
+    names = {"-": "minus", ".": "full_stop", "/": "slash", " ": "space"}
+    return [names.get(c, c) for c in text]
+
+
+async def test_backspace_and_arrows_keep_their_place_among_letters(tmp_path: Path) -> None:
+    app, _clock, _conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        await pilot.press("a")
+        form = await screen(pilot, PeerForm)
+        name = form.query_one("#name", Input)
+        assert app.focused is name
+        # bob → bo → box → (two left) b|ox → baox → (end) baoxy → bao → baoz → (home) qbaoz
+        burst(app, "b", "o", "b", "backspace", "x", "left", "left", "a", "end", "y", "backspace", "backspace",
+              "z", "home", "q")
+        await pilot.pause()
+        await pilot.pause()
+        assert name.value == "qbaoz"
+
+
+async def test_tab_moves_on_before_the_next_letters(tmp_path: Path) -> None:
+    app, _clock, _conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        await pilot.press("a")
+        form = await screen(pilot, PeerForm)
+        ips = form.query_one("#allowed_ips", Input)
+        before = ips.value
+        # name, tab past the key choice to Allowed IPs (whose text tab selects), a new address over it; then tab
+        # on past the preshared-key box to the keepalive.
+        burst(app, *letters("carol-laptop"), "tab", "tab", *letters("10.8.0.77/32"), "tab", "tab", "2", "5")
+        await pilot.pause()
+        await pilot.pause()
+        assert form.query_one("#name", Input).value == "carol-laptop"
+        assert ips.value == "10.8.0.77/32" != before
+        assert form.query_one("#keepalive", Input).value == "25"
+        assert app.focused is form.query_one("#keepalive", Input)
+
+
+async def test_a_paste_keeps_its_place_among_letters(tmp_path: Path) -> None:
+    app, _clock, _conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        await pilot.press("a")
+        form = await screen(pilot, PeerForm)
+        name = form.query_one("#name", Input)
+        burst(app, "d", "a", events.Paste("ve-"), "p", "c", "backspace", "backspace", *letters("laptop"))
+        await pilot.pause()
+        await pilot.pause()
+        assert name.value == "dave-laptop"
+
+
+async def test_the_filter_takes_the_keys_in_order(tmp_path: Path) -> None:
+    app, _clock, _conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        burst(app, "slash", *letters("alicx"), "backspace", "e")
+        await pilot.pause()
+        await pilot.pause()
+        dashboard = await screen(pilot, DashboardScreen)
+        box = dashboard.query_one("#filter", Input)
+        assert box.value == "alice"
