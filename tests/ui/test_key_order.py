@@ -3,6 +3,8 @@ arrows, tab to the next field, a paste; in the peer form and the filter box."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,8 @@ from textual import events
 from textual.app import App
 from textual.widgets import Input
 
-from tests.ui.helpers import first_poll, screen, started
+from tests.ui.helpers import done, first_poll, screen, started, until
+from wgtui.ui import key_order
 from wgtui.ui.dialogs.peer_form import PeerForm
 from wgtui.ui.screens.dashboard import DashboardScreen
 
@@ -92,3 +95,69 @@ async def test_the_filter_takes_the_keys_in_order(tmp_path: Path) -> None:
         dashboard = await screen(pilot, DashboardScreen)
         box = dashboard.query_one("#filter", Input)
         assert box.value == "alice"
+
+
+async def test_keys_typed_while_the_form_opens_are_for_the_form(tmp_path: Path) -> None:
+    """'a' and a name at once: the form is worked out in a thread, and the name's letters used to reach the
+    dashboard's own keys meanwhile ('e' started an edit, 's' re-sorted)."""
+    app, _clock, _conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        dashboard = app.dashboard
+        sort = dashboard.sort
+        burst(app, "a", *letters("steve"), "backspace", "e", "tab")
+        form = await screen(pilot, PeerForm)
+        await until(pilot, lambda: form.query_one("#name", Input).value == "steve")
+        await pilot.pause()
+        assert form.query_one("#name", Input).value == "steve"
+        assert app.focused is not form.query_one("#name", Input)  # the tab was given on too
+        assert dashboard.sort == sort
+        assert not [n for n in app._notifications if "still open" in n.message]
+        await pilot.press("escape")
+        await screen(pilot, DashboardScreen)
+        done(app)
+
+
+async def test_keys_kept_for_a_dialog_that_never_opens_are_dropped(tmp_path: Path) -> None:
+    """A refused change opens no form: what was typed for it does not fall through to the dashboard."""
+    app, _clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        dashboard = app.dashboard
+        sort = dashboard.sort
+        conf.write_text(conf.read_text() + "\n[Peer]\nPublicKey = not a key\n")  # the planner refuses this file
+        burst(app, "a", "s", "s", "p")
+        await until(pilot, lambda: not app.changes.busy and app.key_order.held is None)
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert [n for n in app._notifications if n.title == "Not possible"]
+        assert dashboard.sort == sort
+        # Keys typed after the refusal reach the dashboard again.
+        await pilot.press("s")
+        assert dashboard.sort != sort
+
+
+async def test_a_flow_that_waits_long_gives_the_keys_back(tmp_path: Path, monkeypatch: Any) -> None:
+    """Keys are kept for a dialog HOLD_S at most: a flow that waits longer must not swallow `q` and the rest."""
+    monkeypatch.setattr(key_order, "HOLD_S", 0.2)
+    app, _clock, _conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        dashboard = app.dashboard
+        sort = dashboard.sort
+        gate = threading.Event()
+        real = app.changes.thread
+
+        async def slow(fn: Any, name: str) -> Any:
+            await asyncio.get_running_loop().run_in_executor(None, gate.wait, 5)
+            return await real(fn, name)
+
+        monkeypatch.setattr(app.changes, "thread", slow)
+        burst(app, "a", "s")
+        await until(pilot, lambda: dashboard.sort != sort)  # given back to the dashboard while the flow waits
+        assert app.changes.busy
+        gate.set()
+        form = await screen(pilot, PeerForm)
+        assert form.query_one("#name", Input).value == ""
+        await pilot.press("escape")
+        await screen(pilot, DashboardScreen)

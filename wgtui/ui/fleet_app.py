@@ -118,7 +118,7 @@ class FleetApp(TerminalApp):
         dash = HostDashboardScreen(name, self.host_options, history=host_watch.monitor.history,
                                    key_policy=self._key_policy, view=self.view, usage=changes.usage)
         self.flows = RemoteFlows(self, dash, changes, refresh=self.fleet_watch.refresh,
-                                 clock=self.clock)
+                                 clock=self.clock, key_order=self.key_order)
         self.host_screen = dash
         await self.push_screen(dash)
         dash.feed(self.fleet_watch.snapshot(name))

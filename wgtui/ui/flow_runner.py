@@ -12,6 +12,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerFailed
 
 from wgtui import gcpolicy
+from wgtui.ui.key_order import KeyOrder
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -27,8 +28,10 @@ class FlowRunner:
     worker_prefix = "change"
     """Names the flow's worker and its log line."""
 
-    def __init__(self, app: App[Any]) -> None:
+    def __init__(self, app: App[Any], key_order: KeyOrder | None = None) -> None:
         self.app = app
+        self.key_order = key_order
+        """The app's keys: what is typed while a flow opens its dialog is kept for that dialog."""
         self.busy = False
         self._settling: Timer | None = None
         self.failure: BaseException | None = None
@@ -44,6 +47,8 @@ class FlowRunner:
             self.app.notify("Another change is still open: finish or cancel it first.", severity="warning")
             return
         self.busy = True
+        if self.key_order is not None:
+            self.key_order.hold()
         self.app.run_worker(self._guarded(flow), name=f"{self.worker_prefix}-{name}", group="change",
                             exit_on_error=False)
 
@@ -59,6 +64,8 @@ class FlowRunner:
                             timeout=20)
         finally:
             self.busy = False
+            if self.key_order is not None:
+                self.key_order.flow_ended()
             if self.app.is_running:
                 if self._settling is not None:
                     self._settling.stop()  # flows that end in quick succession: one collection after the last

@@ -80,7 +80,7 @@ class ChangeFlows(FlowRunner):
     refusals = REFUSALS
 
     def __init__(self, app: WgtuiApp, dashboard: Dashboard) -> None:
-        super().__init__(app)
+        super().__init__(app, app.key_order)
         self.app: WgtuiApp = app
         self.dashboard = dashboard
         self.lock = threading.Lock()

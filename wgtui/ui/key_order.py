@@ -9,6 +9,10 @@
 # whatever the last binding queued runs first, then priority bindings, then the focused widget's own handling of
 # what it consumes (its letters, a paste), then the bindings from the focused widget up: the chain the bubbled key
 # would have met. A key nothing handles goes on as before.
+# Keys typed while a change opens its dialog ("a" then "alice" at once, while the add form is worked out in a
+# thread) are for that dialog: they used to reach the dashboard's own bindings ("i" switched the interface, "e"
+# started an edit). They are kept until the dialog opens and then given to it; if the flow ends without a dialog
+# (it was refused: its message says why), they are dropped; after HOLD_S they go where they would have gone.
 
 from __future__ import annotations
 
@@ -19,9 +23,14 @@ from typing import Any
 from textual import events
 from textual.app import App
 from textual.message_pump import MessagePump
+from textual.screen import Screen
+from textual.timer import Timer
 
 SETTLE_S = 0.5
 """The longest a key waits for a widget to handle what is queued before it (a safety net: it takes a few ms)."""
+HOLD_S = 3.0
+"""The longest keys typed while a dialog opens are kept for it: a flow that waits longer (another process holds
+the config's lock) must not swallow the keys that would leave it, `q` among them."""
 
 
 class KeyOrder:
@@ -31,18 +40,83 @@ class KeyOrder:
         self.app = app
         self.behind = 0
         """Bindings whose consequences (callbacks in the app's queue) have not all run yet."""
+        self.held: list[events.Key | events.Paste] | None = None
+        """Keys typed while a dialog opens (None: not holding)."""
+        self._giving = False
+        self._first = False
+        self._hold_timer: Timer | None = None
+        self._subscribed = False
+
+    def hold(self) -> None:
+        """A change flow starts: keep what is typed for the dialog it opens."""
+        app = self.app
+        if self.held is not None or not app.is_running:
+            return
+        if not self._subscribed:
+            app.screen_change_signal.subscribe(app, self._screen_changed, immediate=True)
+            self._subscribed = True
+        self.held = []
+        self._hold_timer = app.set_timer(HOLD_S, self._give)
+
+    def flow_ended(self) -> None:
+        """The flow is over: keys kept for a dialog that never opened are dropped (its refusal says why)."""
+        if self.held is not None and not self._giving:
+            self._stop_holding()
+
+    def _screen_changed(self, _screen: Screen[Any]) -> None:
+        if self.held is not None:
+            self._give()
+
+    def _give(self) -> None:
+        """Hand the kept keys on, one app turn each, behind whatever the last one queued."""
+        self._hold_timer = None
+        if self.held is not None and not self._giving:
+            self._giving = True
+            self._first = True
+            if not self.app.call_later(self._give_one):
+                self._stop_holding()
+
+    async def _give_one(self) -> None:
+        if self._first:
+            # The dialog has just been pushed: its mounting (which focuses its first field through the app's queue)
+            # runs first, then the keys, one app turn behind it.
+            self._first = False
+            await settle(self.app.screen)
+            if self.app.call_later(self._give_one):
+                return
+        if not self.held:
+            self._stop_holding()
+            return
+        await self._now(self.held.pop(0))
+        if not self.app.call_later(self._give_one):
+            self._stop_holding()
+
+    def _stop_holding(self) -> None:
+        self.held = None
+        self._giving = False
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
 
     async def handled(self, event: events.Key | events.Paste) -> bool:
         """Handle a key or paste from the terminal now, in its turn; False: let Textual forward it as usual."""
         if event.is_forwarded:
             return False
-        app = self.app
+        if self.held is not None:
+            self.held.append(event)  # given on in order, from the app's queue (_give_one), after those before it
+            return True
         if self.behind:
             # An earlier key's binding queued work (a focus change) behind this key: it goes to the back too
             again = events.Paste(event.text) if isinstance(event, events.Paste) else events.Key(event.key,
                                                                                                event.character)
-            app.post_message(again)
+            self.app.post_message(again)
             return True
+        return await self._now(event)
+
+    async def _now(self, event: events.Key | events.Paste) -> bool:
+        """Resolve one key or paste; False: nothing here handles it (Textual forwards it, or a kept key is dropped:
+        no binding and no field wanted it)."""
+        app = self.app
         await settle(app.screen)
         await settle(app.focused)
         focused = app.focused
@@ -57,16 +131,19 @@ class KeyOrder:
         app.app_focus = True
         if focused is not None and focused.check_consume_key(event.key, event.character):
             if await app._check_bindings(event.key, priority=True):
-                return self._bound()
+                return await self._bound()
             event._set_forwarded()
             await focused._on_message(event)
             return True
         if await app._check_bindings(event.key, priority=True) or await app._check_bindings(event.key):
-            return self._bound()
+            return await self._bound()
         return False
 
-    def _bound(self) -> bool:
-        """A binding ran: the keys already queued wait for what it queued in turn."""
+    async def _bound(self) -> bool:
+        """A binding ran: the keys already queued wait for what it set going. A screen's action often posts a
+        message that bubbles to the app (the dashboard's `a` asks the app for a change flow): once the screen has
+        passed it on, it is in the app's queue ahead of the mark below, and the keys behind wait for both."""
+        await settle(self.app.screen)
         self.behind += 1
         if not self.app.call_later(self._caught_up):
             self.behind -= 1

@@ -26,6 +26,7 @@ from wgtui.ui.dialogs.rotate_choice import Mode, RotateChoice
 from wgtui.ui.disabled_rows import is_disabled
 from wgtui.ui.flow_runner import FlowRunner
 from wgtui.ui.flows import Dashboard
+from wgtui.ui.key_order import KeyOrder
 from wgtui.ui.rotation_flows import listed
 
 
@@ -37,8 +38,8 @@ class RemoteFlows(FlowRunner):
     worker_prefix = "remote"
 
     def __init__(self, app: App[None], dashboard: Dashboard, changes: RemoteChanges, *,
-                 refresh: Callable[[], None], clock: Callable[[], float]) -> None:
-        super().__init__(app)
+                 refresh: Callable[[], None], clock: Callable[[], float], key_order: KeyOrder | None = None) -> None:
+        super().__init__(app, key_order)
         self.clock = clock
         self.dashboard = dashboard
         self.changes = changes
