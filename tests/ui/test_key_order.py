@@ -14,6 +14,8 @@ from textual.widgets import Input
 
 from tests.ui.helpers import done, first_poll, screen, started, until
 from wgtui.ui import key_order
+from wgtui.ui.dialogs.confirm import ConfirmScreen
+from wgtui.ui.dialogs.diff_preview import DiffPreview
 from wgtui.ui.dialogs.peer_form import PeerForm
 from wgtui.ui.screens.dashboard import DashboardScreen
 
@@ -161,3 +163,38 @@ async def test_a_flow_that_waits_long_gives_the_keys_back(tmp_path: Path, monkey
         assert form.query_one("#name", Input).value == ""
         await pilot.press("escape")
         await screen(pilot, DashboardScreen)
+
+
+async def test_a_question_is_answered_only_by_keys_typed_after_it_was_shown(tmp_path: Path) -> None:
+    """'d', 'y', 'y' at once: the first y would confirm the removal and the second apply its diff, never seen."""
+    app, _clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        before = conf.read_text()
+        burst(app, "d", "y", "y", "y")
+        confirm = await screen(pilot, ConfirmScreen)
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is confirm  # the y's arrived before it was shown: not answers
+        await pilot.press("y")  # seen, then answered
+        await screen(pilot, DiffPreview)
+        burst(app, "y")  # typed after the preview opened: applies
+        await until(pilot, lambda: conf.read_text() != before)
+        await screen(pilot, DashboardScreen)
+        done(app)
+
+
+async def test_a_preview_takes_no_key_typed_before_it_opened(tmp_path: Path) -> None:
+    """'x' (disable: its diff preview is the first dialog) and a y at once: the y came before the diff was shown."""
+    app, _clock, conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        before = conf.read_text()
+        burst(app, "x", "y")
+        preview = await screen(pilot, DiffPreview)
+        for _ in range(5):
+            await pilot.pause()
+        assert app.screen is preview and conf.read_text() == before
+        await pilot.press("n")
+        await screen(pilot, DashboardScreen)
+        done(app)

@@ -13,17 +13,23 @@
 # thread) are for that dialog: they used to reach the dashboard's own bindings ("i" switched the interface, "e"
 # started an edit). They are kept until the dialog opens and then given to it; if the flow ends without a dialog
 # (it was refused: its message says why), they are dropped; after HOLD_S they go where they would have gone.
+# Kept keys are for the first dialog only: once it closes, the rest are dropped. And a dialog is answered only by
+# keys that arrived after it was shown: "d", "y", "y" typed at once would otherwise confirm a removal and apply its
+# diff unseen. Only a dialog that says ACCEPTS_TYPE_AHEAD (the peer form: text typed ahead is still the user's
+# text, and its diff preview comes next) takes keys that arrived before it.
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from typing import Any
 
 from textual import events
+from textual._time import get_time
 from textual.app import App
 from textual.message_pump import MessagePump
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 
 SETTLE_S = 0.5
@@ -46,15 +52,21 @@ class KeyOrder:
         self._first = False
         self._hold_timer: Timer | None = None
         self._subscribed = False
+        self._shown: weakref.WeakKeyDictionary[Screen[Any], float] = weakref.WeakKeyDictionary()
+        """When each screen was first shown, on the clock Textual stamps events with."""
+
+    def _subscribe(self) -> None:
+        if not self._subscribed and self.app.is_running:
+            self.app.screen_change_signal.subscribe(self.app, self._screen_changed, immediate=True)
+            self._subscribed = True
+            self._shown.setdefault(self.app.screen, get_time())
 
     def hold(self) -> None:
         """A change flow starts: keep what is typed for the dialog it opens."""
         app = self.app
         if self.held is not None or not app.is_running:
             return
-        if not self._subscribed:
-            app.screen_change_signal.subscribe(app, self._screen_changed, immediate=True)
-            self._subscribed = True
+        self._subscribe()
         self.held = []
         self._hold_timer = app.set_timer(HOLD_S, self._give)
 
@@ -63,8 +75,13 @@ class KeyOrder:
         if self.held is not None and not self._giving:
             self._stop_holding()
 
-    def _screen_changed(self, _screen: Screen[Any]) -> None:
-        if self.held is not None:
+    def _screen_changed(self, screen: Screen[Any]) -> None:
+        self._shown.setdefault(screen, get_time())
+        if self.held is None:
+            return
+        if self._giving:
+            self.held.clear()  # the dialog they were typed for has closed (or another opened over it)
+        else:
             self._give()
 
     def _give(self) -> None:
@@ -102,6 +119,7 @@ class KeyOrder:
         """Handle a key or paste from the terminal now, in its turn; False: let Textual forward it as usual."""
         if event.is_forwarded:
             return False
+        self._subscribe()
         if self.held is not None:
             self.held.append(event)  # given on in order, from the app's queue (_give_one), after those before it
             return True
@@ -109,6 +127,7 @@ class KeyOrder:
             # An earlier key's binding queued work (a focus change) behind this key: it goes to the back too
             again = events.Paste(event.text) if isinstance(event, events.Paste) else events.Key(event.key,
                                                                                                event.character)
+            again.time = event.time  # when it arrived, not when it was queued again
             self.app.post_message(again)
             return True
         return await self._now(event)
@@ -119,6 +138,10 @@ class KeyOrder:
         app = self.app
         await settle(app.screen)
         await settle(app.focused)
+        screen = app.screen
+        if event.time < self._shown.get(screen, 0.0) and isinstance(screen, ModalScreen) \
+                and not getattr(screen, "ACCEPTS_TYPE_AHEAD", False):
+            return True  # typed before this dialog could be seen: it does not answer it
         focused = app.focused
         if isinstance(event, events.Paste):
             if focused is None:
@@ -126,7 +149,7 @@ class KeyOrder:
             event._set_forwarded()
             await focused._on_message(event)  # the paste handlers of the widget's classes, as its queue runs them
             return True
-        if app.screen.maximized is not None and event.key == "escape":
+        if screen.maximized is not None and event.key == "escape":
             return False  # Textual's own rule for a maximized widget
         app.app_focus = True
         if focused is not None and focused.check_consume_key(event.key, event.character):

@@ -89,6 +89,10 @@ class PeerForm(ModalScreen[FormResult[P] | None], Generic[P]):
     `plan` works the request out (blocking, called in a thread): a local Planner's, or a remote host's agent's.
     A refusal is shown in the form, under the field it is about when it names one."""
 
+    ACCEPTS_TYPE_AHEAD = True
+    """Keys typed before the form was shown ("a" and the name at once) are the user's text (ui/key_order.py);
+    nothing is changed before its diff preview, which takes no such keys."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="close the form; nothing is changed"),
         Binding("enter", "submit", "Preview", id="form.submit", tooltip="work the change out and preview its diff"),
