@@ -58,8 +58,7 @@ class KeyOrder:
     def _subscribe(self) -> None:
         if not self._subscribed and self.app.is_running:
             self.app.screen_change_signal.subscribe(self.app, self._screen_changed, immediate=True)
-            self._subscribed = True
-            self._shown.setdefault(self.app.screen, get_time())
+            self._subscribed = True  # screens shown before this are not known: they take every key
 
     def hold(self) -> None:
         """A change flow starts: keep what is typed for the dialog it opens."""
