@@ -18,6 +18,7 @@ from wgtui.ui.dialogs.confirm import ConfirmScreen
 from wgtui.ui.dialogs.diff_preview import DiffPreview
 from wgtui.ui.dialogs.peer_form import PeerForm
 from wgtui.ui.screens.dashboard import DashboardScreen
+from wgtui.ui.screens.peer_detail import PeerDetailScreen
 
 SIZE = (100, 30)
 CHARACTERS = {"backspace": None, "left": None, "right": None, "home": None, "end": None, "tab": "\t",
@@ -198,3 +199,18 @@ async def test_a_preview_takes_no_key_typed_before_it_opened(tmp_path: Path) -> 
         await pilot.press("n")
         await screen(pilot, DashboardScreen)
         done(app)
+
+
+async def test_screens_that_only_look_around_take_keys_typed_ahead(tmp_path: Path) -> None:
+    """Enter and escape at once: the details open and close again (a question would have ignored the escape)."""
+    app, _clock, _conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        opened: list[object] = []
+        app.screen_change_signal.subscribe(app, opened.append, immediate=True)
+        burst(app, "enter", "escape")
+        await until(pilot, lambda: any(isinstance(s, PeerDetailScreen) for s in opened))
+        await screen(pilot, DashboardScreen)
+        for _ in range(3):
+            await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)

@@ -15,8 +15,9 @@
 # (it was refused: its message says why), they are dropped; after HOLD_S they go where they would have gone.
 # Kept keys are for the first dialog only: once it closes, the rest are dropped. And a dialog is answered only by
 # keys that arrived after it was shown: "d", "y", "y" typed at once would otherwise confirm a removal and apply its
-# diff unseen. Only a dialog that says ACCEPTS_TYPE_AHEAD (the peer form: text typed ahead is still the user's
-# text, and its diff preview comes next) takes keys that arrived before it.
+# diff unseen. Only a dialog that says ACCEPTS_TYPE_AHEAD takes keys that arrived before it: the peer form (text
+# typed ahead is still the user's text, and its diff preview comes next) and the screens whose keys only look
+# around (details, help, the sort and column choosers).
 
 from __future__ import annotations
 

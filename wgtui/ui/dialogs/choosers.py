@@ -33,6 +33,9 @@ class SortChooser(ModalScreen[SortChoice | None]):
     """Every sort, the current one marked ( • ) with its order; enter takes the highlighted one in its usual order,
     r the other way round."""
 
+    ACCEPTS_TYPE_AHEAD = True
+    """Its keys only choose a view (ui/key_order.py): keys typed before it appeared still count."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "choose(False)", "Sort", id="sort.choose", priority=True,
                 tooltip="sort by the highlighted column, in its usual order"),
@@ -79,6 +82,9 @@ class SortChooser(ModalScreen[SortChoice | None]):
 
 class ColumnChooser(ModalScreen[frozenset[Sort] | None]):
     """A box per column, [x] shown and [ ] hidden as text (no colour needed); dismisses with the hidden columns."""
+
+    ACCEPTS_TYPE_AHEAD = True
+    """Its keys only choose a view (ui/key_order.py): keys typed before it appeared still count."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "flip", "Show/hide", id="columns.toggle", tooltip="show or hide the highlighted column"),

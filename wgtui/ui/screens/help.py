@@ -85,6 +85,10 @@ def help_text(rows: Sequence[HelpRow], online_after: float, notice: str | None, 
 
 
 class HelpScreen(ModalScreen[None]):
+    """Every key, made from the bindings themselves."""
+
+    ACCEPTS_TYPE_AHEAD = True
+    """Its keys only look around (ui/key_order.py): keys typed before it appeared still count."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close", id="help.close", tooltip="close help"),
     ]

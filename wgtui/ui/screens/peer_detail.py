@@ -120,6 +120,9 @@ class PeerDetailScreen(ModalScreen[None]):
     Quota usage and the day/week/month history come from the usage ledger, through `usage` (this host's ledger, or
     a remote host's agent), asked in a thread every USAGE_REFRESH seconds (None: no ledger to ask)."""
 
+    ACCEPTS_TYPE_AHEAD = True
+    """Its keys only look around (ui/key_order.py): keys typed before it appeared still count."""
+
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.DETAIL)
 
     def __init__(self, ifname: str, lookup: Lookup, usage: UsageReader | None = None) -> None:
