@@ -152,6 +152,8 @@ class KeyOrder:
         if screen.maximized is not None and event.key == "escape":
             return False  # Textual's own rule for a maximized widget
         app.app_focus = True
+        if focused is not None:
+            screen._clear_tooltip()  # as Textual does for each key
         if focused is not None and focused.check_consume_key(event.key, event.character):
             if await app._check_bindings(event.key, priority=True):
                 return await self._bound()
