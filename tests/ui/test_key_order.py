@@ -1,5 +1,6 @@
 """Keys that arrive together (a fast typist over SSH) are applied in the order they were typed: letters, backspace,
-arrows, tab to the next field, a paste; in the peer form and the filter box."""
+arrows, tab to the next field, a paste; in the peer form, the filter box and the fleet's search; keys typed while
+a dialog opens are kept for it, and a question takes no key typed before it was shown."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from textual import events
 from textual.app import App
 from textual.widgets import Input
 
+from tests.fakes import Clock
+from tests.ui.fleet_fakes import fleet_app
 from tests.ui.helpers import done, first_poll, screen, started, until
 from wgtui.ui import key_order
 from wgtui.ui.dialogs.confirm import ConfirmScreen
 from wgtui.ui.dialogs.diff_preview import DiffPreview
 from wgtui.ui.dialogs.peer_form import PeerForm
 from wgtui.ui.screens.dashboard import DashboardScreen
+from wgtui.ui.screens.fleet_search import FleetSearchScreen
 from wgtui.ui.screens.peer_detail import PeerDetailScreen
 
 SIZE = (100, 30)
@@ -214,3 +218,16 @@ async def test_screens_that_only_look_around_take_keys_typed_ahead(tmp_path: Pat
         for _ in range(3):
             await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_the_fleet_search_takes_what_is_typed_with_its_slash(tmp_path: Path) -> None:
+    """In the fleet view `/` opens the search screen; the query typed with it lands in its field."""
+    clock = Clock()
+    app, _hosts = fleet_app(clock, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.tick_now()
+        await pilot.pause()
+        burst(app, "slash", *letters("10.2.5.77"))
+        search = await screen(pilot, FleetSearchScreen)
+        await until(pilot, lambda: search.query_one("#fleet-query", Input).value == "10.2.5.77")
+        await until(pilot, lambda: len(search.found) == 1)
