@@ -22,6 +22,10 @@ from wgtui.ui.app import AppOptions, WgtuiApp
 
 pytestmark = pytest.mark.netns
 INTERVAL, COUNT = 0.02, 300
+GAP_S = 0.4
+"""The longest the client may be cut off: the fast watch reads ten times a second (gaps of 0.04-0.16 s when this
+file runs alone; 0.30 and 0.36 s, once each, late in a full run on the loaded 2-core machine); the monitor's
+one-second pace would cost up to a second. Which path moved the rotation is asserted as well, where it can be."""
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +104,7 @@ async def test_a_rotation_started_in_the_dashboard_moves_at_once(lab: Lab, tmp_p
     assert Document.read(conf).names[mark.new_key] == "carol" and mark.new_key in lab.dump(server).peers
     timing(f"dashboard session: client switched key, moved {moved:.2f} s later; lost {lost} of {sent} pings at "
            f"{INTERVAL * 1000:.0f} ms (gap ~{lost * INTERVAL:.2f} s)")
-    assert lost * INTERVAL <= 0.2, (lost, sent)
+    assert lost * INTERVAL <= GAP_S, (lost, sent)
 
 
 async def test_a_rotation_the_cli_left_pending_is_finished_by_the_dashboard(lab: Lab, tmp_path: Path,
@@ -111,6 +115,14 @@ async def test_a_rotation_the_cli_left_pending_is_finished_by_the_dashboard(lab:
     assert started.returncode == 0, started.stderr
     (mark,) = rotation_marks(Document.read(conf)).values()
     app = WgtuiApp(HostBackend(), AppOptions(config_dir=tmp_path, interfaces=[server.ifname]))
+    seen_by_watch: list[tuple[str, str]] = []
+    watch_seen = app.handshakes.seen
+
+    def seen(ifname: str, pairs: list[tuple[str, str]]) -> None:
+        seen_by_watch.extend(pairs)
+        watch_seen(ifname, pairs)
+
+    app.handshakes.seen = seen
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: bool(app.dashboard.models))
         new_config = tmp_path / "clients" / f"{server.ifname}-carol-next.conf"
@@ -119,4 +131,5 @@ async def test_a_rotation_the_cli_left_pending_is_finished_by_the_dashboard(lab:
     assert lab.ping(client, server.address, count=3, interval=0.05).ok
     timing(f"dashboard finishing a CLI rotation: moved {moved:.2f} s after the switch; lost {lost} of {sent} pings "
            f"(gap ~{lost * INTERVAL:.2f} s)")
-    assert lost * INTERVAL <= 0.2, (lost, sent)  # the fast handshake watch: not the monitor's one-second pace
+    assert (mark.old_key, mark.new_key) in seen_by_watch  # the fast handshake watch moved it, not the monitor
+    assert lost * INTERVAL <= GAP_S, (lost, sent)
