@@ -231,3 +231,26 @@ async def test_the_fleet_search_takes_what_is_typed_with_its_slash(tmp_path: Pat
         search = await screen(pilot, FleetSearchScreen)
         await until(pilot, lambda: search.query_one("#fleet-query", Input).value == "10.2.5.77")
         await until(pilot, lambda: len(search.found) == 1)
+
+
+async def test_a_flow_wgtui_starts_by_itself_takes_no_keys(tmp_path: Path, monkeypatch: Any) -> None:
+    """The recovery of an interrupted change runs at start-up without being asked: keys typed meanwhile are the
+    dashboard's, not kept for a dialog."""
+    monkeypatch.setattr(key_order, "HOLD_S", 30.0)  # kept keys would stay kept for the whole wait below
+    app, _clock, _conf = started(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(app, pilot)
+        dashboard = app.dashboard
+        sort = dashboard.sort
+        gate = asyncio.Event()
+
+        async def recovering(_configs: object, _read_only: bool) -> None:
+            await gate.wait()
+
+        monkeypatch.setattr(app.changes, "_recover", recovering)
+        app.changes.recover_interrupted([], False)
+        assert app.changes.busy
+        burst(app, "s")
+        await until(pilot, lambda: dashboard.sort != sort)
+        gate.set()
+        await until(pilot, lambda: not app.changes.busy)

@@ -41,13 +41,15 @@ class FlowRunner:
     def refused_title(self) -> str:
         return "Not possible"
 
-    def _start(self, flow: Coroutine[Any, Any, None], name: str) -> None:
+    def _start(self, flow: Coroutine[Any, Any, None], name: str, *, asked: bool = True) -> None:
+        """Run `flow` unless one is open. `asked`: the user started it with a key, so what they type next is for its
+        dialog (a flow wgtui starts by itself, at start-up, must not take the user's keys)."""
         if self.busy:
             flow.close()
             self.app.notify("Another change is still open: finish or cancel it first.", severity="warning")
             return
         self.busy = True
-        if self.key_order is not None:
+        if self.key_order is not None and asked:
             self.key_order.hold()
         self.app.run_worker(self._guarded(flow), name=f"{self.worker_prefix}-{name}", group="change",
                             exit_on_error=False)

@@ -141,7 +141,7 @@ class ChangeFlows(FlowRunner):
 
     def recover_interrupted(self, configs: list[Path], read_only: bool) -> None:
         """At start: complete or undo changes that a kill -9 or a crash interrupted (read-only: only say so)."""
-        self._start(self._recover(configs, read_only), "recover")
+        self._start(self._recover(configs, read_only), "recover", asked=False)
 
     # -- helpers ---------------------------------------------------------------------------------------------
 
