@@ -154,13 +154,13 @@ class KeyOrder:
         app.app_focus = True
         if focused is not None:
             screen._clear_tooltip()  # as Textual does for each key
+        if await app._check_bindings(event.key, priority=True):
+            return await self._bound()
         if focused is not None and focused.check_consume_key(event.key, event.character):
-            if await app._check_bindings(event.key, priority=True):
-                return await self._bound()
             event._set_forwarded()
             await focused._on_message(event)
             return True
-        if await app._check_bindings(event.key, priority=True) or await app._check_bindings(event.key):
+        if await app._check_bindings(event.key):
             return await self._bound()
         return False
 
