@@ -11,6 +11,7 @@ from typing import Any
 
 from textual import events
 from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tests.fakes import Clock
@@ -39,6 +40,12 @@ def burst(app: App[Any], *keys: str | events.Paste) -> None:
         app.post_message(events.Key(key, character))
 
 
+async def turns(pilot: Pilot[None], n: int) -> None:
+    """Let the app take `n` turns: a burst's keys are handled over several, one at a time."""
+    for _ in range(n):
+        await pilot.pause()
+
+
 def letters(text: str) -> list[str]:
     names = {"-": "minus", ".": "full_stop", "/": "slash", " ": "space"}
     return [names.get(c, c) for c in text]
@@ -55,8 +62,7 @@ async def test_backspace_and_arrows_keep_their_place_among_letters(tmp_path: Pat
         # bob → bo → box → (two left) b|ox → baox → (end) baoxy → bao → baoz → (home) qbaoz
         burst(app, "b", "o", "b", "backspace", "x", "left", "left", "a", "end", "y", "backspace", "backspace",
               "z", "home", "q")
-        await pilot.pause()
-        await pilot.pause()
+        await turns(pilot, 2)
         assert name.value == "qbaoz"
 
 
@@ -71,8 +77,7 @@ async def test_tab_moves_on_before_the_next_letters(tmp_path: Path) -> None:
         # name, tab past the key choice to Allowed IPs (whose text tab selects), a new address over it; then tab
         # on past the preshared-key box to the keepalive.
         burst(app, *letters("carol-laptop"), "tab", "tab", *letters("10.8.0.77/32"), "tab", "tab", "2", "5")
-        await pilot.pause()
-        await pilot.pause()
+        await turns(pilot, 2)
         assert form.query_one("#name", Input).value == "carol-laptop"
         assert ips.value == "10.8.0.77/32" != before
         assert form.query_one("#keepalive", Input).value == "25"
@@ -87,8 +92,7 @@ async def test_a_paste_keeps_its_place_among_letters(tmp_path: Path) -> None:
         form = await screen(pilot, PeerForm)
         name = form.query_one("#name", Input)
         burst(app, "d", "a", events.Paste("ve-"), "p", "c", "backspace", "backspace", *letters("laptop"))
-        await pilot.pause()
-        await pilot.pause()
+        await turns(pilot, 2)
         assert name.value == "dave-laptop"
 
 
@@ -97,8 +101,7 @@ async def test_the_filter_takes_the_keys_in_order(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await first_poll(app, pilot)
         burst(app, "slash", *letters("alicx"), "backspace", "e")
-        await pilot.pause()
-        await pilot.pause()
+        await turns(pilot, 2)
         dashboard = await screen(pilot, DashboardScreen)
         box = dashboard.query_one("#filter", Input)
         assert box.value == "alice"
@@ -178,8 +181,7 @@ async def test_a_question_is_answered_only_by_keys_typed_after_it_was_shown(tmp_
         before = conf.read_text()
         burst(app, "d", "y", "y", "y")
         confirm = await screen(pilot, ConfirmScreen)
-        await pilot.pause()
-        await pilot.pause()
+        await turns(pilot, 2)
         assert app.screen is confirm  # the y's arrived before it was shown: not answers
         await pilot.press("y")  # seen, then answered
         await screen(pilot, DiffPreview)
@@ -197,8 +199,7 @@ async def test_a_preview_takes_no_key_typed_before_it_opened(tmp_path: Path) -> 
         before = conf.read_text()
         burst(app, "x", "y")
         preview = await screen(pilot, DiffPreview)
-        for _ in range(5):
-            await pilot.pause()
+        await turns(pilot, 5)
         assert app.screen is preview and conf.read_text() == before
         await pilot.press("n")
         await screen(pilot, DashboardScreen)
@@ -215,8 +216,7 @@ async def test_screens_that_only_look_around_take_keys_typed_ahead(tmp_path: Pat
         burst(app, "enter", "escape")
         await until(pilot, lambda: any(isinstance(s, PeerDetailScreen) for s in opened))
         await screen(pilot, DashboardScreen)
-        for _ in range(3):
-            await pilot.pause()
+        await turns(pilot, 3)
         assert isinstance(app.screen, DashboardScreen)
 
 
